@@ -1,0 +1,29 @@
+# facexpr: `make demo` runs the main job, `make test` runs the tests. Both build .venv from the project's own files.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# The data setting: $FACEXPR_DATA, else ../shared/data beside the checkout when present, else ./data.
+DATA ?= $(or $(FACEXPR_DATA),$(if $(wildcard ../shared/data),../shared/data,data))
+OUT ?= outputs
+
+.PHONY: install demo test lint clean
+
+$(BIN)/.installed: setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(BIN)/.installed
+
+demo: install
+	$(BIN)/facexpr keypoints evaluate --data $(DATA) --out $(OUT)/demo
+
+test: install
+	FACEXPR_DATA=$(DATA) $(BIN)/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) $(OUT) .pytest_cache

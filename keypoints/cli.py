@@ -1,0 +1,107 @@
+"""``facexpr keypoints train|evaluate``."""
+
+from __future__ import annotations
+
+import argparse
+
+from keypoints.config import KeypointConfig
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``keypoints`` command group."""
+    from pipeline.cli import _Formatter, add_command, add_data_flag
+
+    group = subparsers.add_parser("keypoints", help="train or evaluate the keypoints model", formatter_class=_Formatter)
+    commands = group.add_subparsers(dest="keypoints_command", required=True, metavar="ACTION")
+
+    defaults = KeypointConfig()
+    train = add_command(
+        commands,
+        "train",
+        _train,
+        "Train the keypoints model on person-split YouTube-Faces crops (or a Kaggle CSV).",
+        "facexpr keypoints train --data ../shared/data --run-dir runs/keypoints --epochs 60",
+    )
+    add_data_flag(train)
+    train.add_argument(
+        "--run-dir", default="runs/keypoints", help="checkpoints, log.csv, curves.png and config.json go here"
+    )
+    train.add_argument("--kaggle-csv", metavar="CSV", help="train on a Kaggle Facial Keypoints training.csv instead")
+    train.add_argument("--epochs", type=int, help=f"default {defaults.epochs}, or 1 with --quick")
+    train.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    train.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
+    train.add_argument("--loss", choices=("wing", "mse"), default=defaults.loss)
+    train.add_argument("--seed", type=int, default=defaults.seed)
+    train.add_argument(
+        "--quick", action="store_true", help="a small real subset, one epoch unless --epochs (for tests)"
+    )
+    train.add_argument("--no-resume", action="store_true", help="start over even if the run directory has a checkpoint")
+    train.add_argument("--no-evaluate", action="store_true", help="skip the held-out evaluation at the end")
+
+    evaluate = add_command(
+        commands,
+        "evaluate",
+        _evaluate,
+        "Evaluate a keypoints model on the held-out people: RMSE, NME, PCK, a face grid.",
+        "facexpr keypoints evaluate --data ../shared/data --out outputs/keypoints",
+    )
+    add_data_flag(evaluate)
+    evaluate.add_argument("--model", metavar="PATH", help="a .keras model (default: the shipped weights)")
+    evaluate.add_argument(
+        "--out", default="outputs/keypoints-eval", help="metrics.json, per_keypoint.csv and grid.png go here"
+    )
+    evaluate.add_argument(
+        "--kaggle-csv", metavar="CSV", help="evaluate on a Kaggle Facial Keypoints CSV's held-out split"
+    )
+    evaluate.add_argument("--no-tta", action="store_true", help="do not average with the mirrored face")
+
+    export = add_command(
+        commands,
+        "export",
+        _export,
+        "Ship a run's best model: copy it into the package and write its model card.",
+        "facexpr keypoints export --run-dir runs/keypoints --data ../shared/data "
+        "--command 'facexpr keypoints train ...'",
+    )
+    add_data_flag(export)
+    export.add_argument("--run-dir", default="runs/keypoints")
+    export.add_argument("--command", required=True, help="the exact command that trained the run (goes into the card)")
+
+
+def _export(args: argparse.Namespace) -> int:
+    from keypoints.export import export_run
+
+    card = export_run(args.run_dir, args.command, args.data)
+    print(f"shipped {card['model_file']} ({card['parameters']:,} parameters)")
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from keypoints.train import train
+
+    epochs = args.epochs or (1 if args.quick else KeypointConfig.epochs)
+    config = KeypointConfig(
+        epochs=epochs, batch_size=args.batch_size, learning_rate=args.learning_rate, loss=args.loss, seed=args.seed
+    )
+    result = train(
+        config,
+        args.run_dir,
+        args.data,
+        args.kaggle_csv,
+        quick=args.quick,
+        resume=not args.no_resume,
+        on_error=args.on_error,
+    )
+    print(f"best checkpoint: {result.run_dir / 'best.keras'} (epoch {result.state['best_epoch']})")
+    if not args.no_evaluate:
+        from keypoints.evaluate import evaluate_run
+
+        evaluate_run(result, out_dir=result.run_dir / "evaluation")
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from keypoints.evaluate import evaluate_heldout
+
+    evaluate_heldout(args.model, args.out, args.data, args.kaggle_csv, tta=not args.no_tta, on_error=args.on_error)
+    return 0

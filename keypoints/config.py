@@ -1,0 +1,41 @@
+"""The frozen training configuration of the keypoints model, saved as JSON next to its weights."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pipeline.configs import JsonConfig
+
+
+@dataclass(frozen=True)
+class KeypointConfig(JsonConfig):
+    """Everything that defines a keypoints model and how it was trained."""
+
+    # data
+    input_size: int = 96
+    test_fraction: float = 0.15  # of the people, held out for the final report
+    val_fraction: float = 0.1  # of the remaining people, for checkpoint selection
+    split_seed: int = 0  # fixes which people are held out, whatever the training seed
+    # model
+    stem_filters: int = 32  # 3x3 stride-2 conv, then 3x3 stride-2 max-pool: stages start at 24x24
+    stage_filters: tuple[int, ...] = (48, 96, 192)
+    blocks_per_stage: tuple[int, ...] = (2, 2, 2)
+    head_dropout: float = 0.25
+    # optimisation
+    loss: str = "wing"  # "wing" (robust to the few off labels) or "mse"; both mask missing points
+    epochs: int = 60
+    batch_size: int = 64  # 64 trains ~1.6x faster per image than 32 on 2 CPU cores
+    learning_rate: float = 1e-3
+    weight_decay: float = 1e-4
+    warmup_epochs: int = 3
+    patience: int = 30  # early stopping on validation RMSE
+    seed: int = 0
+    # augmentation (image and keypoints move together)
+    flip_prob: float = 0.5
+    rotation_deg: float = 18.0
+    shift: float = 0.06  # fraction of the crop side
+    scale_range: tuple[float, float] = (0.88, 1.12)
+    brightness: float = 0.25  # additive, fraction of 255
+    contrast: float = 0.3  # multiplicative range 1 +- contrast
+    blur_prob: float = 0.25
+    noise_prob: float = 0.2

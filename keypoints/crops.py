@@ -1,0 +1,132 @@
+"""Turn keypoint samples into the exact face crops the pipeline gives at run time (plus context for jitter)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from keypoints.constants import KEYPOINT_NAMES
+from keypoints.datasets import KeypointSamples, load_youtube_faces
+from pipeline.atomic import write_atomic
+from pipeline.checksum import sha256_file
+from pipeline.crop import KEYPOINT_CROP, Box, CropRule
+from pipeline.datadir import YOUTUBE_FACES_KEYPOINTS, cache_dir, dataset_file
+from pipeline.detect import FaceDetector, HaarFaceDetector, box_contains
+from pipeline.rows import OnError
+
+#: How much wider than the crop the stored context is, so augmentation can rotate, shift and zoom out.
+CONTEXT = 1.5
+_NOSE = KEYPOINT_NAMES.index("nose_tip")
+_EYES = (KEYPOINT_NAMES.index("left_eye_center"), KEYPOINT_NAMES.index("right_eye_center"))
+
+
+@dataclass
+class CropSet:
+    """Face crops at the model's input size, their context, and keypoints in crop pixels."""
+
+    crops: np.ndarray  # (N, S, S) uint8: exactly what the pipeline crops from a detected face
+    context: np.ndarray  # (N, 1.5S, 1.5S) uint8: same centre, 1.5x wider, for augmentation
+    keypoints: np.ndarray  # (N, 15, 2) float32 in crop pixels, NaN where missing
+    groups: np.ndarray  # (N,) person of each crop
+    names: np.ndarray  # (N,) source image names
+    detected: np.ndarray  # (N,) bool: the box came from the detector (else estimated from landmarks)
+
+    def __len__(self) -> int:
+        return len(self.crops)
+
+    def subset(self, index: np.ndarray) -> CropSet:
+        """The crops at ``index``."""
+        return CropSet(*(getattr(self, f)[index] for f in self.__dataclass_fields__))
+
+    def context_keypoints(self) -> np.ndarray:
+        """Keypoints in context pixels (the crop sits at the context's centre)."""
+        size = self.crops.shape[1]
+        return self.keypoints + (self.context.shape[1] - size) / 2.0
+
+
+def training_box(detections: list, keypoints: np.ndarray) -> Box | None:
+    """The detection a training face gets: the largest box containing its nose tip, or None."""
+    for detection in detections:  # largest first
+        if np.isnan(keypoints[_NOSE]).any() or box_contains(detection.box, keypoints[_NOSE]):
+            return detection.box
+    return None
+
+
+def estimate_boxes(keypoints: np.ndarray, boxes: np.ndarray, found: np.ndarray) -> np.ndarray:
+    """Fill boxes the detector missed, from landmarks: median box size and offset seen on detected faces."""
+    eye_distance = np.linalg.norm(keypoints[:, _EYES[0]] - keypoints[:, _EYES[1]], axis=1)
+    side = boxes[:, 2]
+    centre = boxes[:, :2] + side[:, None] / 2.0
+    ratio = np.median(side[found] / eye_distance[found])
+    offset = np.median((centre[found] - keypoints[found, _NOSE]) / side[found, None], axis=0)
+    est_side = ratio * eye_distance
+    est_centre = keypoints[:, _NOSE] + offset * est_side[:, None]
+    estimated = np.column_stack([est_centre - est_side[:, None] / 2.0, est_side, est_side])
+    return np.where(found[:, None], boxes, estimated)
+
+
+def build_crop_set(
+    samples: KeypointSamples,
+    detector: FaceDetector | None = None,
+    rule: CropRule = KEYPOINT_CROP,
+    progress: bool = True,
+) -> CropSet:
+    """Crop every sample by ``rule`` around its detector box.
+
+    With a detector, each face gets the box the pipeline would find; faces the detector misses get a box
+    estimated from their landmarks. Without one (data that is already cropped, like Kaggle's 96x96 faces),
+    the whole image is the box.
+    """
+    n = len(samples)
+    boxes = np.zeros((n, 4), dtype=np.float64)
+    found = np.zeros(n, dtype=bool)
+    for i, image in enumerate(tqdm(samples.images, desc="detecting faces", disable=not progress or detector is None)):
+        box = training_box(detector.detect(image), samples.keypoints[i]) if detector else (0, 0, *image.shape[::-1])
+        if box is not None:
+            boxes[i], found[i] = box, True
+    if not found.all():
+        boxes = estimate_boxes(samples.keypoints, boxes, found)
+    crops, context, keypoints = [], [], []
+    for image, box, points in zip(samples.images, boxes, samples.keypoints, strict=True):
+        crop, transform = rule.crop(image, box)
+        crops.append(crop)
+        context.append(rule.crop(image, box, context=CONTEXT)[0])
+        keypoints.append(transform.to_crop(points))
+    return CropSet(
+        np.stack(crops),
+        np.stack(context),
+        np.stack(keypoints).astype(np.float32),
+        np.asarray(samples.groups),
+        np.asarray(samples.names),
+        found if detector else np.ones(n, dtype=bool),
+    )
+
+
+def load_youtube_crops(
+    data_dir: str | os.PathLike[str] | None = None, progress: bool = True, on_error: OnError = "raise"
+) -> CropSet:
+    """YouTube-Faces crops by the pipeline's rule, cached by the CSV's checksum and the rule's settings."""
+    csv_path = dataset_file(YOUTUBE_FACES_KEYPOINTS, data_dir)
+    detector = HaarFaceDetector()
+    key = json.dumps(
+        {
+            "csv": sha256_file(csv_path),
+            "rule": KEYPOINT_CROP.__dict__,
+            "detector": detector.params(),
+            "context": CONTEXT,
+            "on_error": on_error,
+        },
+        sort_keys=True,
+    )
+    cached = cache_dir() / f"youtube-crops-{hashlib.sha256(key.encode()).hexdigest()[:16]}.npz"
+    if cached.is_file():
+        with np.load(cached) as arrays:
+            return CropSet(**{name: arrays[name] for name in CropSet.__dataclass_fields__})
+    crop_set = build_crop_set(load_youtube_faces(data_dir, on_error), detector, progress=progress)
+    write_atomic(cached, lambda tmp: np.savez(tmp, **crop_set.__dict__))
+    return crop_set

@@ -1,0 +1,67 @@
+"""Keypoint inference: the shipped model (cached) and ``predict`` on batches of 96x96 gray faces."""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from keypoints.geometry import mirror_keypoints
+from keypoints.targets import decode
+from pipeline.batches import as_float_batch
+from pipeline.compiled import CompiledModel
+from pipeline.errors import DataNotFoundError, InvalidInputError
+
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+MODEL_FILE = WEIGHTS_DIR / "keypoints.keras"
+CARD_FILE = WEIGHTS_DIR / "model_card.json"
+
+
+class KeypointModel:
+    """A keypoints network behind one compiled call; ``tta`` averages each face with its mirror image."""
+
+    def __init__(self, model: keras.Model, tta: bool = True) -> None:
+        self.network = model
+        self.size = int(model.input_shape[1])
+        self.tta = tta
+        self._call = CompiledModel(model)
+
+    def predict(self, faces: np.ndarray) -> np.ndarray:
+        """(N, size, size[, 1]) gray faces (uint8, or float in 0..1 or 0..255) to (N, 15, 2) crop pixels."""
+        batch = as_float_batch(faces)
+        if batch.ndim == 4:
+            if batch.shape[-1] != 1:
+                raise InvalidInputError(f"faces must be gray (1 channel), got {batch.shape[-1]} channels")
+            batch = batch[..., 0]
+        if batch.shape[1:] != (self.size, self.size):
+            raise InvalidInputError(
+                f"faces must be {self.size}x{self.size} crops, got {batch.shape[1]}x{batch.shape[2]}; "
+                "crop them with pipeline.crop.KEYPOINT_CROP"
+            )
+        n = len(batch)
+        if self.tta:
+            batch = np.concatenate([batch, batch[:, :, ::-1]])
+        points = decode(self._call(batch[..., None]), self.size)
+        if self.tta:
+            points = (points[:n] + mirror_keypoints(points[n:], self.size)) / 2.0
+        return points
+
+
+@functools.lru_cache(maxsize=4)
+def load_model(path: str | os.PathLike[str] | None = None, tta: bool = True) -> KeypointModel:
+    """The keypoints model at ``path`` (default: the shipped weights), loaded once and cached."""
+    file = Path(path) if path is not None else MODEL_FILE
+    if not file.is_file():
+        raise DataNotFoundError(
+            f"keypoints model not found: {file}. The shipped weights install with the package; "
+            "train your own with `facexpr keypoints train`."
+        )
+    return KeypointModel(keras.models.load_model(file, compile=False), tta=tta)
+
+
+def predict(faces: np.ndarray, model: KeypointModel | None = None) -> np.ndarray:
+    """Keypoints of a batch of 96x96 gray faces: an (N, 15, 2) array of (x, y) in crop pixels."""
+    return (model or load_model()).predict(faces)

@@ -1,0 +1,45 @@
+"""Keypoint accuracy measures: RMSE in crop pixels (the Kaggle metric), NME and the share of points within 2/4 px."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from keypoints.constants import KEYPOINT_NAMES, NME_NORMALISERS
+
+THRESHOLDS_PX = (2.0, 4.0)
+
+
+def keypoint_metrics(predicted: np.ndarray, truth: np.ndarray) -> tuple[dict[str, float], pd.DataFrame]:
+    """Overall metrics and a per-keypoint table for (N, 15, 2) predictions against truth (NaN = missing).
+
+    RMSE is over every present coordinate, in pixels of the crop the model sees (96x96 by default).
+    NME is the mean point-to-point error divided by the outer-eye-corner distance of each face.
+    """
+    predicted = np.asarray(predicted, dtype=np.float64)
+    truth = np.asarray(truth, dtype=np.float64)
+    if predicted.shape != truth.shape or predicted.shape[1:] != (len(KEYPOINT_NAMES), 2):
+        raise ValueError(f"expected matching (N, 15, 2) arrays, got {predicted.shape} and {truth.shape}")
+    squared = (predicted - truth) ** 2
+    distance = np.sqrt(squared.sum(axis=-1))  # NaN where the point is missing
+    left, right = NME_NORMALISERS
+    eye_span = np.linalg.norm(truth[:, left] - truth[:, right], axis=-1)
+    overall = {
+        "faces": int(len(truth)),
+        "points": int(np.isfinite(distance).sum()),
+        "rmse_px": float(np.sqrt(np.nanmean(squared))),
+        "mean_error_px": float(np.nanmean(distance)),
+        "nme": float(np.nanmean(distance / eye_span[:, None])),
+    }
+    table = pd.DataFrame(
+        {
+            "keypoint": KEYPOINT_NAMES,
+            "rmse_px": np.sqrt(np.nanmean(squared, axis=(0, 2))),
+            "mean_error_px": np.nanmean(distance, axis=0),
+        }
+    )
+    for threshold in THRESHOLDS_PX:
+        within = np.where(np.isfinite(distance), distance <= threshold, np.nan)
+        overall[f"within_{threshold:g}px"] = float(np.nanmean(within))
+        table[f"within_{threshold:g}px"] = np.nanmean(within, axis=0)
+    return overall, table

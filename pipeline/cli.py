@@ -1,0 +1,71 @@
+"""The ``facexpr`` command line (also ``python -m pipeline``): one subcommand per job."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+from pipeline.errors import FacexprError
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    pass
+
+
+def add_command(
+    subparsers: argparse._SubParsersAction, name: str, handler: Handler, summary: str, example: str
+) -> argparse.ArgumentParser:
+    """A subcommand whose ``--help`` shows ``summary`` and an example."""
+    parser = subparsers.add_parser(
+        name, help=summary, description=f"{summary}\n\nexample:\n  {example}", formatter_class=_Formatter
+    )
+    parser.set_defaults(handler=handler)
+    return parser
+
+
+def add_data_flag(parser: argparse.ArgumentParser) -> None:
+    """The one data setting (--data, else $FACEXPR_DATA, else ./data) and what to do with malformed rows."""
+    parser.add_argument("--data", metavar="DIR", help="dataset directory (default: $FACEXPR_DATA, else ./data)")
+    parser.add_argument(
+        "--skip-bad-rows",
+        dest="on_error",
+        action="store_const",
+        const="skip",
+        default="raise",
+        help="skip malformed dataset rows (and say how many) instead of stopping at them",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full ``facexpr`` parser."""
+    from keypoints import cli as keypoints_cli
+
+    parser = argparse.ArgumentParser(
+        prog="facexpr",
+        description="Find faces, place 15 facial keypoints and name their expression.",
+        formatter_class=_Formatter,
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="show debug logging")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    keypoints_cli.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s: %(message)s")
+    try:
+        return int(args.handler(args) or 0)
+    except (FacexprError, FileNotFoundError) as error:
+        print(f"facexpr: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("facexpr: interrupted", file=sys.stderr)
+        return 130

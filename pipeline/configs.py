@@ -1,0 +1,42 @@
+"""JSON round-trip for the frozen config dataclasses that are saved next to model weights."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pipeline.atomic import write_json
+
+C = TypeVar("C", bound="JsonConfig")
+
+
+class JsonConfig:
+    """Mixin for frozen dataclasses: ``to_json``, ``save``, ``from_json``, ``load`` and ``replace``."""
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain-JSON form."""
+        return dataclasses.asdict(self)  # type: ignore[call-overload]
+
+    def save(self, path: str | Path) -> None:
+        """Write as indented JSON (atomically)."""
+        write_json(path, self.to_json())
+
+    def replace(self: C, **changes: Any) -> C:
+        """A copy with ``changes`` applied."""
+        return dataclasses.replace(self, **changes)  # type: ignore[type-var]
+
+    @classmethod
+    def from_json(cls: type[C], data: dict[str, Any]) -> C:
+        """Rebuild from ``to_json`` output (lists become tuples); unknown keys are an error."""
+        names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        unknown = set(data) - names
+        if unknown:
+            raise ValueError(f"unknown {cls.__name__} key(s): {sorted(unknown)}")
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+
+    @classmethod
+    def load(cls: type[C], path: str | Path) -> C:
+        """Read a saved config."""
+        return cls.from_json(json.loads(Path(path).read_text()))

@@ -1,0 +1,124 @@
+"""Face detectors behind one small interface, chosen by name; OpenCV's Haar cascade is the default."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import cv2
+import numpy as np
+
+from pipeline.crop import Box
+
+
+@dataclass(frozen=True)
+class Detection:
+    """One detected face: ``box`` is (x, y, w, h) in image pixels, ``score`` the detector's confidence."""
+
+    box: tuple[int, int, int, int]
+    score: float
+
+
+class FaceDetector(ABC):
+    """Finds faces in an image; subclasses register under ``name``."""
+
+    name: ClassVar[str]
+
+    @abstractmethod
+    def detect(self, gray: np.ndarray) -> list[Detection]:
+        """Faces in a 2-D uint8 gray image, largest first."""
+
+    def detect_batch(self, grays: list[np.ndarray]) -> list[list[Detection]]:
+        """Faces in each of several gray images."""
+        return [self.detect(gray) for gray in grays]
+
+    def params(self) -> dict[str, Any]:
+        """The settings that change what this detector finds (saved with data built from it)."""
+        return {"name": self.name}
+
+
+class HaarFaceDetector(FaceDetector):
+    """OpenCV's Haar frontal-face cascade (ships with opencv-python < 5).
+
+    Frames larger than ``max_side`` are searched on a downscaled copy and the boxes mapped back;
+    overlapping boxes are merged by non-maximum suppression at ``merge_iou``.
+    """
+
+    name = "haar"
+
+    def __init__(
+        self,
+        scale_factor: float = 1.1,
+        min_neighbors: int = 5,
+        min_size: int = 30,
+        max_side: int = 640,
+        merge_iou: float = 0.3,
+        cascade: str = "haarcascade_frontalface_default.xml",
+    ) -> None:
+        if scale_factor <= 1.0:
+            raise ValueError(f"scale_factor must be > 1, got {scale_factor}")
+        if min_neighbors < 0 or min_size < 1 or max_side < 32:
+            raise ValueError("min_neighbors >= 0, min_size >= 1 and max_side >= 32 are required")
+        path = cv2.data.haarcascades + cascade
+        self._cascade = cv2.CascadeClassifier(path)
+        if self._cascade.empty():
+            raise FileNotFoundError(f"Haar cascade not found or unreadable: {path} (opencv-python < 5 ships it)")
+        self.scale_factor = scale_factor
+        self.min_neighbors = min_neighbors
+        self.min_size = min_size
+        self.max_side = max_side
+        self.merge_iou = merge_iou
+        self.cascade = cascade
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "scale_factor": self.scale_factor,
+            "min_neighbors": self.min_neighbors,
+            "min_size": self.min_size,
+            "max_side": self.max_side,
+            "merge_iou": self.merge_iou,
+            "cascade": self.cascade,
+        }
+
+    def detect(self, gray: np.ndarray) -> list[Detection]:
+        if gray.ndim != 2 or gray.dtype != np.uint8:
+            raise ValueError(f"detect expects a 2-D uint8 gray image, got shape {gray.shape} {gray.dtype}")
+        factor = min(1.0, self.max_side / max(gray.shape))
+        small = gray if factor == 1.0 else cv2.resize(gray, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
+        min_side = max(1, int(round(self.min_size * factor)))
+        boxes, _, weights = self._cascade.detectMultiScale3(
+            small,
+            scaleFactor=self.scale_factor,
+            minNeighbors=self.min_neighbors,
+            minSize=(min_side, min_side),
+            outputRejectLevels=True,
+        )
+        if len(boxes) == 0:
+            return []
+        boxes = np.asarray(boxes, dtype=np.float64) / factor
+        scores = np.asarray(weights, dtype=np.float64).reshape(-1)
+        ranks = (scores - scores.min() + 1.0).tolist()  # NMSBoxes keeps scores > 0; only the order counts
+        keep = cv2.dnn.NMSBoxes(boxes.tolist(), ranks, 0.0, self.merge_iou)
+        found = [
+            Detection(tuple(int(round(v)) for v in boxes[i]), float(scores[i])) for i in np.asarray(keep).reshape(-1)
+        ]
+        return sorted(found, key=lambda d: d.box[2] * d.box[3], reverse=True)
+
+
+DETECTORS: dict[str, type[FaceDetector]] = {HaarFaceDetector.name: HaarFaceDetector}
+
+
+def get_detector(name: str = "haar", **params: Any) -> FaceDetector:
+    """A detector by name (``facexpr`` knows: ``haar``), built with ``params``."""
+    try:
+        return DETECTORS[name](**params)
+    except KeyError:
+        raise ValueError(f"unknown face detector {name!r}; choose from {sorted(DETECTORS)}") from None
+
+
+def box_contains(box: Box, point: np.ndarray) -> bool:
+    """Whether ``point`` (x, y) lies inside ``box``."""
+    x, y, w, h = box
+    return bool(x <= point[0] <= x + w and y <= point[1] <= y + h)

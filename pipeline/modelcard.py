@@ -1,0 +1,56 @@
+"""Model cards: what a shipped model is, how it was made, on what data, and how well it measured."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Any
+
+import keras
+
+from pipeline.atomic import write_atomic, write_json
+from pipeline.checksum import sha256_file
+
+
+def export_weights(model: keras.Model, path: str | os.PathLike[str]) -> Path:
+    """Save ``model`` for inference only (no optimizer state, so the file stays small), atomically."""
+    clone = keras.models.clone_model(model)
+    clone.set_weights(model.get_weights())
+    return write_atomic(path, clone.save)
+
+
+def write_model_card(
+    path: str | os.PathLike[str],
+    *,
+    name: str,
+    model_file: Path,
+    data_files: list[Path],
+    config: dict[str, Any],
+    metrics: dict[str, Any],
+    run_state: dict[str, Any],
+    command: str,
+    notes: str = "",
+) -> dict[str, Any]:
+    """Write the card JSON: metrics from the evaluation code, data checksums, config, command, time and machine."""
+    card = {
+        "name": name,
+        "model_file": model_file.name,
+        "model_sha256": sha256_file(model_file),
+        "parameters": int(keras.models.load_model(model_file, compile=False).count_params()),
+        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "data": [{"file": f.name, "sha256": sha256_file(f)} for f in data_files],
+        "training_command": command,
+        "training": {
+            "epochs_run": run_state.get("epoch"),
+            "best_epoch": run_state.get("best_epoch"),
+            "selected_on": run_state.get("monitor"),
+            "train_seconds": round(float(run_state.get("train_seconds", 0.0)), 1),
+            "machine": run_state.get("machine"),
+        },
+        "config": config,
+        "metrics": metrics,
+        "notes": notes,
+    }
+    write_json(path, card)
+    return card

@@ -1,0 +1,173 @@
+"""A resumable Keras training loop shared by both stages: checkpoints, CSV log, early stopping, curves."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+import pandas as pd
+
+from pipeline.atomic import write_atomic, write_json
+
+
+@dataclass(frozen=True)
+class RunFiles:
+    """The files of one training run directory."""
+
+    root: Path
+
+    @property
+    def last(self) -> Path:
+        return self.root / "last.keras"  # full model with optimizer state, written every epoch
+
+    @property
+    def best(self) -> Path:
+        return self.root / "best.keras"  # best on the validation monitor
+
+    @property
+    def log(self) -> Path:
+        return self.root / "log.csv"
+
+    @property
+    def state(self) -> Path:
+        return self.root / "state.json"
+
+    @property
+    def config(self) -> Path:
+        return self.root / "config.json"
+
+    @property
+    def curves(self) -> Path:
+        return self.root / "curves.png"
+
+
+class ResumableState(keras.callbacks.Callback):
+    """Saves ``last`` and (when improved) ``best`` every epoch, stops early, and records progress to resume."""
+
+    def __init__(self, files: RunFiles, monitor: str, mode: str, patience: int, state: dict[str, Any]) -> None:
+        super().__init__()
+        self.files, self.monitor, self.patience = files, monitor, patience
+        self.sign = 1.0 if mode == "min" else -1.0
+        self.state = state
+        self._epoch_start = time.time()
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._epoch_start = time.time()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        logs = logs or {}
+        value = float(logs[self.monitor])
+        s = self.state
+        s["epoch"] = epoch + 1
+        s["train_seconds"] = s.get("train_seconds", 0.0) + time.time() - self._epoch_start
+        if s.get("best") is None or self.sign * value < self.sign * s["best"]:
+            s.update(best=value, best_epoch=epoch + 1)
+            write_atomic(self.files.best, self.model.save)
+        write_atomic(self.files.last, self.model.save)
+        write_json(self.files.state, s)
+        plot_curves(self.files.log, self.files.curves)
+        if epoch + 1 - s["best_epoch"] >= self.patience:
+            print(f"early stopping: no {self.monitor} improvement for {self.patience} epochs", flush=True)
+            self.model.stop_training = True
+
+
+def fit_resumable(
+    build: Callable[[], keras.Model],
+    train_data: keras.utils.PyDataset,
+    val_data: Any,
+    run_dir: str | os.PathLike[str],
+    epochs: int,
+    monitor: str,
+    mode: str = "min",
+    patience: int = 20,
+    resume: bool = True,
+    verbose: int | None = None,
+) -> tuple[keras.Model, dict[str, Any]]:
+    """Train ``build()`` (a compiled model) or resume it from ``run_dir``; return the best model and the run state."""
+    files = RunFiles(Path(run_dir))
+    files.root.mkdir(parents=True, exist_ok=True)
+    state: dict[str, Any] = {"epoch": 0, "best": None, "best_epoch": 0, "train_seconds": 0.0}
+    if resume and files.last.is_file() and files.state.is_file():
+        state = json.loads(files.state.read_text())
+        model = keras.models.load_model(files.last)
+        print(f"resuming {files.root} after epoch {state['epoch']} (best {monitor}={state['best']:.5g})", flush=True)
+    else:
+        model = build()
+        files.log.unlink(missing_ok=True)
+    state.update(machine=machine_description(), monitor=monitor)
+    if state["epoch"] < epochs and state["epoch"] - state["best_epoch"] < patience:
+        model.fit(
+            train_data,
+            validation_data=val_data,
+            epochs=epochs,
+            initial_epoch=state["epoch"],
+            callbacks=[
+                keras.callbacks.CSVLogger(str(files.log), append=True),
+                ResumableState(files, monitor, mode, patience, state),
+            ],
+            verbose=verbose if verbose is not None else (1 if sys.stdout.isatty() else 2),
+        )
+    return keras.models.load_model(files.best), state
+
+
+def plot_curves(log: Path, out: Path) -> None:
+    """Plot every training metric with its validation twin, one panel each, from the CSV log."""
+    from pipeline.figures import plt, save_figure
+
+    if not log.is_file():
+        return
+    frame = pd.read_csv(log)
+    metrics = [c for c in frame.columns if c not in ("epoch", "learning_rate") and not c.startswith("val_")]
+    fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.6), squeeze=False)
+    for ax, name in zip(axes[0], metrics, strict=True):
+        epoch = frame["epoch"] + 1
+        ax.plot(epoch, frame[name], label="train")
+        if f"val_{name}" in frame:
+            ax.plot(epoch, frame[f"val_{name}"], label="validation")
+        ax.set(title=name, xlabel="epoch", ylabel=name)
+        if name.endswith("loss") or "mse" in name:
+            ax.set_yscale("log")
+        ax.legend()
+    fig.tight_layout()
+    save_figure(fig, out, dpi=100)
+
+
+def cosine_schedule(
+    learning_rate: float, epochs: int, steps_per_epoch: int, warmup_epochs: int
+) -> keras.optimizers.schedules.LearningRateSchedule:
+    """Linear warm-up to ``learning_rate``, then cosine decay to zero at the last epoch."""
+    warmup = max(0, warmup_epochs * steps_per_epoch)
+    total = max(1, epochs * steps_per_epoch - warmup)
+    return keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=learning_rate * 0.01 if warmup else learning_rate,
+        decay_steps=total,
+        warmup_target=learning_rate if warmup else None,
+        warmup_steps=warmup,
+    )
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and the Keras backend."""
+    keras.utils.set_random_seed(seed)
+    np.random.seed(seed)
+
+
+def machine_description() -> dict[str, Any]:
+    """Where a model was trained: CPU count, platform and library versions."""
+    return {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+        "keras": keras.__version__,
+        "backend": keras.backend.backend(),
+    }

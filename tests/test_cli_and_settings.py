@@ -1,0 +1,49 @@
+"""The data setting and the command line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipeline.cli import main
+from pipeline.datadir import FER2013, dataset_file, resolve_data_dir
+
+
+def test_data_setting_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FACEXPR_DATA", str(tmp_path / "env"))
+    assert resolve_data_dir(tmp_path / "flag") == tmp_path / "flag"
+    assert resolve_data_dir(None) == tmp_path / "env"
+    monkeypatch.delenv("FACEXPR_DATA")
+    assert resolve_data_dir(None) == Path("data")
+
+
+def test_dataset_file_prefers_listed_order(tmp_path: Path) -> None:
+    (tmp_path / "fer2013").mkdir()
+    (tmp_path / "fer2013" / "fer2013.csv").write_text("emotion,pixels,Usage\n")
+    assert dataset_file(FER2013, tmp_path).name == "fer2013.csv"
+
+
+def test_every_command_has_help_with_an_example(capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in (
+        ["keypoints", "train", "--help"],
+        ["keypoints", "evaluate", "--help"],
+        ["keypoints", "export", "--help"],
+    ):
+        with pytest.raises(SystemExit) as done:
+            main(argv)
+        assert done.value.code == 0
+        assert "example:" in capsys.readouterr().out
+
+
+def test_missing_data_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["keypoints", "evaluate", "--data", str(tmp_path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "keypoints68.csv" in err and "Get it from" in err
+
+
+def test_python_dash_m_pipeline_is_the_facexpr_command() -> None:
+    done = subprocess.run([sys.executable, "-m", "pipeline", "--help"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "usage: facexpr" in done.stdout

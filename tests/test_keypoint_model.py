@@ -1,0 +1,92 @@
+"""The keypoints model: output shape, a quick real training run that resumes, and the shipped weights."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import keypoints
+from keypoints.config import KeypointConfig
+from keypoints.crops import build_crop_set
+from keypoints.datasets import load_youtube_faces
+from keypoints.inference import MODEL_FILE
+from keypoints.metrics import keypoint_metrics
+from keypoints.model import build_model
+from keypoints.train import train
+from pipeline.detect import HaarFaceDetector
+from pipeline.errors import InvalidInputError
+
+
+def test_model_output_shape() -> None:
+    model = build_model(KeypointConfig())
+    out = model(np.zeros((2, 96, 96, 1), dtype=np.float32))
+    assert tuple(out.shape) == (2, 30)
+
+
+def test_config_round_trips(tmp_path: Path) -> None:
+    config = KeypointConfig(epochs=3, stage_filters=(8, 16))
+    config.save(tmp_path / "config.json")
+    assert KeypointConfig.load(tmp_path / "config.json") == config
+
+
+@pytest.mark.slow
+def test_quick_training_run_learns_and_resumes(tmp_path: Path, training_dir: Path, isolated_cache: Path) -> None:
+    config = KeypointConfig(epochs=1, batch_size=16, stage_filters=(16, 32, 64))
+    run = tmp_path / "run"
+    result = train(config, run, data_dir=training_dir, quick=True)
+    for name in ("best.keras", "last.keras", "log.csv", "curves.png", "config.json", "state.json"):
+        assert (run / name).is_file(), name
+    assert result.state["epoch"] == 1
+    assert not set(result.crops.groups[result.split.test]) & set(result.crops.groups[result.split.train])
+    first_loss = float(np.loadtxt(run / "log.csv", delimiter=",", skiprows=1, ndmin=2)[0, 1])
+    resumed = train(config.replace(epochs=2), run, data_dir=training_dir, quick=True)
+    assert resumed.state["epoch"] == 2
+    log = np.loadtxt(run / "log.csv", delimiter=",", skiprows=1, ndmin=2)
+    assert len(log) == 2 and np.isfinite(log).all() and float(log[0, 1]) == first_loss
+    assert any(isolated_cache.glob("youtube-crops-*.npz"))  # crops are cached for the next run
+
+
+@pytest.fixture(scope="module")
+def heldout_crops(heldout_dir: Path):
+    return build_crop_set(load_youtube_faces(heldout_dir), HaarFaceDetector(), progress=False)
+
+
+def test_shipped_model_predicts_heldout_faces(heldout_crops) -> None:
+    assert MODEL_FILE.is_file(), "the shipped keypoints weights are missing from the package"
+    predicted = keypoints.predict(heldout_crops.crops)
+    assert predicted.shape == (len(heldout_crops), 15, 2) and predicted.dtype == np.float32
+    overall, _ = keypoint_metrics(predicted, heldout_crops.keypoints)
+    assert overall["rmse_px"] < 3.5, overall  # the full held-out RMSE is in the model card
+    as_float = keypoints.predict(heldout_crops.crops[..., None].astype(np.float32) / 255.0)
+    assert np.allclose(as_float, predicted, atol=1e-3)
+
+
+def test_model_card_matches_shipped_weights() -> None:
+    card = json.loads((MODEL_FILE.parent / "model_card.json").read_text())
+    from pipeline.checksum import sha256_file
+
+    assert card["model_sha256"] == sha256_file(MODEL_FILE)
+    assert card["metrics"]["heldout_people"]["overall"]["rmse_px"] > 0
+    assert card["training_command"].startswith("facexpr keypoints train")
+    assert len(card["data"][0]["sha256"]) == 64
+
+
+@pytest.mark.parametrize(
+    ("faces", "message"),
+    [
+        (None, "is None"),
+        (np.zeros((96, 96), np.uint8), "wrap a single face"),
+        (np.zeros((2, 64, 64), np.uint8), "must be 96x96"),
+        (np.zeros((2, 96, 96, 3), np.uint8), "must be gray"),
+        (np.zeros((2, 96, 96), bool), "dtype bool"),
+        (np.full((1, 96, 96), np.nan, np.float32), "NaN"),
+        (np.full((1, 96, 96), 300.0), "0..255"),
+        ("face.png", "NumPy array"),
+    ],
+)
+def test_predict_rejects_bad_batches(faces: object, message: str) -> None:
+    with pytest.raises(InvalidInputError, match=message):
+        keypoints.predict(faces)  # type: ignore[arg-type]

@@ -1,0 +1,81 @@
+"""The person split, the crop rule shared by training and inference, and flip augmentation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from keypoints.augment import KeypointAugmenter
+from keypoints.config import KeypointConfig
+from keypoints.constants import KEYPOINT_NAMES
+from keypoints.crops import build_crop_set
+from keypoints.datasets import load_youtube_faces, person_of
+from keypoints.geometry import mirror
+from keypoints.split import split_by_person
+from pipeline.crop import KEYPOINT_CROP, CropRule
+from pipeline.detect import HaarFaceDetector
+
+
+def test_split_keeps_every_person_on_one_side(youtube_table: pd.DataFrame) -> None:
+    groups = np.array([person_of(n) for n in youtube_table["image"]])
+    split = split_by_person(groups, test_fraction=0.15, val_fraction=0.1, seed=0)
+    sides = [set(groups[split.train]), set(groups[split.val]), set(groups[split.test])]
+    assert not (sides[0] & sides[1]) and not (sides[0] & sides[2]) and not (sides[1] & sides[2])
+    assert len(split.train) + len(split.val) + len(split.test) == len(groups)
+    people = len(set(groups))
+    assert abs(len(sides[2]) - 0.15 * people) <= 1
+    again = split_by_person(groups, test_fraction=0.15, val_fraction=0.2, seed=0)
+    assert np.array_equal(again.test, split.test)  # the test people do not depend on the validation setting
+
+
+def test_training_crop_is_the_pipeline_crop(heldout_dir: Path) -> None:
+    samples = load_youtube_faces(heldout_dir)
+    crops = build_crop_set(samples, HaarFaceDetector(), progress=False)
+    detector = HaarFaceDetector()
+    for i, image in enumerate(samples.images[:4]):
+        box = detector.detect(image)[0].box  # what the pipeline finds at run time
+        runtime_crop, transform = KEYPOINT_CROP.crop(image, box)
+        assert np.array_equal(crops.crops[i], runtime_crop)
+        assert np.allclose(crops.keypoints[i], transform.to_crop(samples.keypoints[i]), atol=1e-4)
+    assert crops.crops.shape[1:] == (96, 96) and crops.context.shape[1:] == (144, 144)
+
+
+def test_crop_transform_round_trip_and_padding() -> None:
+    image = np.arange(100 * 80, dtype=np.uint8).reshape(100, 80)
+    rule = CropRule(scale=1.0, size=50)
+    crop, transform = rule.crop(image, (60, -10, 40, 40))  # partly outside the image
+    assert crop.shape == (50, 50)
+    points = np.array([[65.0, 3.0], [79.0, 20.0]])
+    assert np.allclose(transform.to_image(transform.to_crop(points)), points, atol=1e-4)
+    # pixel-centre convention: image point (59.9, -10.1) is where crop pixel (0, 0) centres (0.4 image px = 0.5 crop px)
+    assert np.allclose(transform.to_crop(np.array([[59.9, -10.1]])), [[0.0, 0.0]], atol=1e-4)
+
+
+def test_flip_moves_left_eye_to_the_mirrored_right_eye() -> None:
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 255, (144, 144), dtype=np.uint8)
+    points = rng.uniform(20, 120, (15, 2)).astype(np.float32)
+    flipped_image, flipped = mirror(image, points)
+    left, right = KEYPOINT_NAMES.index("left_eye_center"), KEYPOINT_NAMES.index("right_eye_center")
+    assert np.allclose(flipped[left], [143 - points[right, 0], points[right, 1]])
+    assert np.allclose(flipped[right], [143 - points[left, 0], points[left, 1]])
+    x, y = np.round(points[right]).astype(int)
+    assert flipped_image[y, 143 - x] == image[y, x]
+
+
+def test_augmentation_moves_points_with_the_image() -> None:
+    image = np.zeros((144, 144), dtype=np.uint8)
+    points = np.array([[40.0 + 5 * i, 50.0 + 4 * i] for i in range(15)], dtype=np.float32)
+    for x, y in points.round().astype(int):
+        image[y - 1 : y + 2, x - 1 : x + 2] = 255
+    config = KeypointConfig(brightness=0, contrast=0, blur_prob=0, noise_prob=0)
+    augment = KeypointAugmenter(config)
+    for seed in range(5):
+        face, moved = augment(image, points, np.random.default_rng(seed))
+        inside = (moved >= 1).all(axis=1) & (moved <= 94).all(axis=1)
+        for x, y in moved[inside].round().astype(int):
+            assert face[y - 1 : y + 2, x - 1 : x + 2].max() > 100  # a bright dot under every moved point
+    centred, same = augment.centre(image, points)
+    assert np.allclose(same, points - 24) and np.array_equal(centred, image[24:120, 24:120])

@@ -79,3 +79,25 @@ def copy_file(source: Path, target: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source, target)
     return target
+
+
+@pytest.fixture(scope="session")
+def fer_csv(data_dir: Path) -> Path:
+    """The real FER2013 CSV; skipped with the reason where absent."""
+    from pipeline.datadir import FER2013, dataset_file
+    from pipeline.errors import DataNotFoundError
+
+    try:
+        return dataset_file(FER2013, data_dir)
+    except DataNotFoundError as error:
+        pytest.skip(str(error))
+
+
+@pytest.fixture(scope="session")
+def fer_sample(tmp_path_factory: pytest.TempPathFactory, fer_csv: Path) -> Path:
+    """A small real FER2013 CSV: 40 rows of each Usage split, in the original layout."""
+    table = pd.read_csv(fer_csv, dtype=str, keep_default_na=False)
+    sample = table.groupby("Usage", sort=False).head(40)
+    path = tmp_path_factory.mktemp("fer") / "fer2013.csv"
+    sample.to_csv(path, index=False)
+    return path

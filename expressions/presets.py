@@ -1,0 +1,66 @@
+"""Expression label presets, defined once: class names per preset and the map from FER2013's numbering."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+#: FER2013's own labels, in its numbering (0=Angry ... 6=Neutral).
+FER2013_CLASSES: tuple[str, ...] = ("Angry", "Disgust", "Fear", "Happy", "Sad", "Surprise", "Neutral")
+#: FER2013 data splits: train on the first, pick checkpoints on the second, report on the third.
+USAGES: tuple[str, ...] = ("Training", "PublicTest", "PrivateTest")
+#: FER+ vote columns (fer2013new.csv) for each FER2013 class.
+FERPLUS_COLUMNS: dict[str, str] = {
+    "Angry": "anger",
+    "Disgust": "disgust",
+    "Fear": "fear",
+    "Happy": "happiness",
+    "Sad": "sadness",
+    "Surprise": "surprise",
+    "Neutral": "neutral",
+}
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A set of expression classes in a fixed order; FER2013 labels outside it are dropped."""
+
+    name: str
+    classes: tuple[str, ...]
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
+
+    @property
+    def from_fer2013(self) -> np.ndarray:
+        """Array mapping each FER2013 label (0..6) to this preset's index, or -1 where the class is dropped."""
+        return np.array([self.classes.index(c) if c in self.classes else -1 for c in FER2013_CLASSES])
+
+    def map_labels(self, fer_labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(indices, keep): this preset's index of each FER2013 label, and which rows the preset keeps."""
+        mapped = self.from_fer2013[np.asarray(fer_labels, dtype=int)]
+        keep = mapped >= 0
+        return mapped[keep], keep
+
+
+PRESETS: dict[str, Preset] = {
+    p.name: p
+    for p in (
+        Preset("fer5", ("Angry", "Disgust", "Sad", "Happy", "Surprise")),
+        Preset("fer7", FER2013_CLASSES),
+        Preset("fer5-neutral", ("Angry", "Happy", "Sad", "Surprise", "Neutral")),
+    )
+}
+DEFAULT_PRESET = "fer5"
+
+
+def get_preset(name: str | Preset = DEFAULT_PRESET) -> Preset:
+    """A preset by name (``fer5``, ``fer7``, ``fer5-neutral``)."""
+    if isinstance(name, Preset):
+        return name
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise ValueError(f"unknown expression preset {name!r}; choose from {', '.join(PRESETS)}") from None

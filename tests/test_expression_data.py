@@ -1,0 +1,84 @@
+"""Expression presets and the FER2013 loader on real and malformed rows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from expressions.datasets import ferplus_majority, load_fer2013
+from expressions.presets import FER2013_CLASSES, PRESETS, get_preset
+from pipeline.errors import DataFormatError
+
+
+def test_preset_mapping() -> None:
+    fer5 = get_preset("fer5")
+    assert fer5.classes == ("Angry", "Disgust", "Sad", "Happy", "Surprise")
+    assert fer5.from_fer2013[4] == 2  # FER2013 label 4 = Sad is fer5 index 2
+    indices, keep = fer5.map_labels(np.array([0, 2, 4, 6, 3]))
+    assert keep.tolist() == [True, False, True, False, True]  # Fear and Neutral are dropped from fer5
+    assert indices.tolist() == [0, 2, 3]
+    assert get_preset("fer7").classes == FER2013_CLASSES
+    assert get_preset("fer5-neutral").from_fer2013.tolist() == [0, -1, -1, 1, 2, 3, 4]
+    with pytest.raises(ValueError, match="fer5, fer7"):
+        get_preset("fer6")
+    assert set(PRESETS) == {"fer5", "fer7", "fer5-neutral"}
+
+
+def test_loader_reads_real_rows(fer_sample: Path, isolated_cache: Path) -> None:
+    samples = load_fer2013(fer_sample)
+    table = pd.read_csv(fer_sample)
+    assert len(samples) == 120 and samples.images.shape == (120, 48, 48) and samples.images.dtype == np.uint8
+    assert samples.labels.tolist() == table["emotion"].tolist()
+    first = np.array(table["pixels"][0].split(), dtype=np.uint8).reshape(48, 48)
+    assert np.array_equal(samples.images[0], first)
+    assert set(samples.usage) == {"Training", "PublicTest", "PrivateTest"}
+    assert len(samples.split("PrivateTest")) == 40
+    assert np.array_equal(load_fer2013(fer_sample).images, samples.images)  # second load comes from the cache
+
+
+def test_loader_reports_malformed_rows(tmp_path: Path, fer_sample: Path, isolated_cache: Path) -> None:
+    table = pd.read_csv(fer_sample, dtype=str, keep_default_na=False)
+    table.loc[2, "pixels"] = " ".join(table.loc[2, "pixels"].split()[:100])  # wrong pixel count
+    table.loc[5, "pixels"] = table.loc[5, "pixels"].replace(" ", " x7 ", 1).rsplit(" ", 1)[0]  # non-numeric
+    table.loc[7, "emotion"] = "9"  # unknown label
+    path = tmp_path / "fer2013.csv"
+    table.to_csv(path, index=False)
+    with pytest.raises(DataFormatError) as error:
+        load_fer2013(path)
+    message = str(error.value)
+    assert "3 malformed row(s)" in message
+    assert "line 4: 100 pixel values, expected 2304" in message
+    assert "line 7: non-numeric pixel value 'x7'" in message
+    assert "line 9: unknown emotion label '9'" in message
+    samples = load_fer2013(path, on_error="skip")
+    assert len(samples) == 117 and len(samples.skipped) == 3
+    assert 2 not in samples.rows and 3 in samples.rows
+
+
+def test_loader_rejects_wrong_columns(tmp_path: Path) -> None:
+    path = tmp_path / "fer.csv"
+    path.write_text("label,pixels\n0,1 2 3\n")
+    with pytest.raises(DataFormatError, match="missing column"):
+        load_fer2013(path)
+
+
+def test_ferplus_majority_vote() -> None:
+    votes = pd.DataFrame(
+        [[6, 0, 1, 1, 0, 0, 0, 0, 2, 0], [0, 5, 5, 0, 0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0, 0, 0, 1, 9]],
+        columns=[
+            "neutral",
+            "happiness",
+            "surprise",
+            "sadness",
+            "anger",
+            "disgust",
+            "fear",
+            "contempt",
+            "unknown",
+            "NF",
+        ],
+    )
+    assert ferplus_majority(votes).tolist() == [6, -1, -1]  # Neutral; a tie; not a face

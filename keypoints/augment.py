@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from keypoints.config import KeypointConfig
-from keypoints.geometry import mirror, similarity_matrix, warp
+from keypoints.geometry import mirror, warp
+from pipeline.affine import similarity_matrix
 from pipeline.photometric import Photometric
 
 

@@ -20,16 +20,6 @@ def mirror(image: np.ndarray, keypoints: np.ndarray) -> tuple[np.ndarray, np.nda
     return image[:, ::-1], mirror_keypoints(keypoints, image.shape[1])
 
 
-def similarity_matrix(
-    src_size: int, dst_size: int, angle_deg: float, scale: float, shift: tuple[float, float]
-) -> np.ndarray:
-    """2x3 matrix taking the centre of a ``src_size`` square to the centre of a ``dst_size`` square (plus ``shift``),
-    rotated by ``angle_deg`` and scaled by ``scale`` about it (pixel-centre convention)."""
-    matrix = cv2.getRotationMatrix2D(((src_size - 1) / 2.0, (src_size - 1) / 2.0), angle_deg, scale)
-    matrix[:, 2] += (dst_size - src_size) / 2.0 + np.asarray(shift, dtype=np.float64)
-    return matrix
-
-
 def warp(image: np.ndarray, keypoints: np.ndarray, matrix: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     """Warp an image to ``size x size`` by a 2x3 matrix and move its keypoints the same way."""
     out = cv2.warpAffine(image, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)

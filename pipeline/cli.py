@@ -43,6 +43,7 @@ def add_data_flag(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The full ``facexpr`` parser."""
+    from expressions import cli as expressions_cli
     from keypoints import cli as keypoints_cli
 
     parser = argparse.ArgumentParser(
@@ -53,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="show debug logging")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     keypoints_cli.register(subparsers)
+    expressions_cli.register(subparsers)
     return parser
 
 

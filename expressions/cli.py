@@ -1,0 +1,127 @@
+"""``facexpr expressions train|evaluate|export`` and ``facexpr report``."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+from expressions.config import ExpressionConfig
+from expressions.presets import DEFAULT_PRESET, PRESETS
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``expressions`` command group and the ``report`` command."""
+    from pipeline.cli import _Formatter, add_command, add_data_flag
+
+    group = subparsers.add_parser(
+        "expressions", help="train, evaluate or ship expression models", formatter_class=_Formatter
+    )
+    commands = group.add_subparsers(dest="expressions_command", required=True, metavar="ACTION")
+    defaults = ExpressionConfig()
+
+    train = add_command(
+        commands,
+        "train",
+        _train,
+        "Train an expression classifier on FER2013 Training, choosing the checkpoint on PublicTest.",
+        "facexpr expressions train --data ../shared/data --preset fer5 --run-dir runs/fer5",
+    )
+    add_data_flag(train)
+    train.add_argument("--preset", choices=sorted(PRESETS), default=defaults.preset)
+    train.add_argument("--labels", choices=("fer2013", "ferplus"), default=defaults.labels, help="label source")
+    train.add_argument("--run-dir", default=None, help="checkpoints, log.csv, curves.png (default runs/<preset>)")
+    train.add_argument("--epochs", type=int, help=f"default {defaults.epochs}, or 1 with --quick")
+    train.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    train.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
+    train.add_argument("--seed", type=int, default=defaults.seed)
+    train.add_argument("--quick", action="store_true", help="a small real subset, one epoch unless --epochs (tests)")
+    train.add_argument("--no-resume", action="store_true", help="start over even if the run directory has a checkpoint")
+
+    evaluate = add_command(
+        commands,
+        "evaluate",
+        _report,
+        "Classification report of an expression model (PrivateTest by default); the same as `facexpr report`.",
+        "facexpr expressions evaluate --data ../shared/data --preset fer7",
+    )
+    _report_arguments(evaluate, add_data_flag)
+
+    report = add_command(
+        subparsers,
+        "report",
+        _report,
+        "Print scikit-learn's classification report for an expression model on a FER2013 split or a labelled image "
+        "folder, and write it as JSON, CSV and a confusion-matrix PNG.",
+        "facexpr report --data ../shared/data --preset fer5 --split PrivateTest --out outputs/report-fer5",
+    )
+    _report_arguments(report, add_data_flag)
+
+    export = add_command(
+        commands,
+        "export",
+        _export,
+        "Ship a run's best model into the package with its model card (PublicTest and PrivateTest reports).",
+        "facexpr expressions export --run-dir runs/fer5 --data ../shared/data "
+        "--command 'facexpr expressions train ...'",
+    )
+    add_data_flag(export)
+    export.add_argument("--run-dir", required=True)
+    export.add_argument("--command", required=True, help="the exact command that trained the run (goes into the card)")
+
+
+def _report_arguments(
+    parser: argparse.ArgumentParser, add_data_flag: Callable[[argparse.ArgumentParser], None]
+) -> None:
+    add_data_flag(parser)
+    parser.add_argument("--preset", choices=sorted(PRESETS), default=DEFAULT_PRESET)
+    parser.add_argument("--model", metavar="PATH", help="a .keras model (default: the shipped weights of --preset)")
+    parser.add_argument("--split", choices=("Training", "PublicTest", "PrivateTest"), default="PrivateTest")
+    parser.add_argument("--labels", choices=("fer2013", "ferplus"), default="fer2013", help="label source")
+    parser.add_argument("--folder", metavar="DIR", help="evaluate on DIR/<class>/*.png|jpg instead of FER2013")
+    parser.add_argument(
+        "--out", default=None, help="report.json, report.csv, confusion.png (default outputs/report-<preset>)"
+    )
+
+
+def _train(args: argparse.Namespace) -> int:
+    from expressions.train import train
+
+    config = ExpressionConfig(
+        preset=args.preset,
+        labels=args.labels,
+        epochs=args.epochs or (1 if args.quick else ExpressionConfig.epochs),
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        seed=args.seed,
+    )
+    run_dir = args.run_dir or f"runs/{args.preset}"
+    result = train(config, run_dir, args.data, quick=args.quick, resume=not args.no_resume, on_error=args.on_error)
+    state = result.state
+    print(
+        f"best: {result.run_dir / 'best.keras'} (epoch {state['best_epoch']}, PublicTest accuracy {state['best']:.4f})"
+    )
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from expressions.evaluate import evaluate_model_file
+
+    evaluate_model_file(
+        args.preset,
+        args.model,
+        args.out or f"outputs/report-{args.preset}",
+        split=args.split,
+        folder=args.folder,
+        data_dir=args.data,
+        labels=args.labels,
+        on_error=args.on_error,
+    )
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from expressions.export import export_run
+
+    card = export_run(args.run_dir, args.command, args.data)
+    print(f"shipped {card['model_file']} ({card['parameters']:,} parameters)")
+    return 0

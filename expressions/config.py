@@ -1,0 +1,42 @@
+"""The frozen training configuration of an expression model, saved as JSON next to its weights."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pipeline.configs import JsonConfig
+
+
+@dataclass(frozen=True)
+class ExpressionConfig(JsonConfig):
+    """Everything that defines an expression classifier and how it was trained."""
+
+    # data
+    preset: str = "fer5"
+    labels: str = "fer2013"  # or "ferplus": FER+ majority votes for the same faces
+    input_size: int = 48
+    # model
+    stem_filters: int = 32
+    stage_filters: tuple[int, ...] = (64, 128, 256)
+    blocks_per_stage: tuple[int, ...] = (2, 2, 2)
+    head_dropout: float = 0.4
+    # optimisation
+    epochs: int = 40
+    batch_size: int = 64
+    learning_rate: float = 2e-3
+    weight_decay: float = 5e-4
+    warmup_epochs: int = 2
+    label_smoothing: float = 0.1
+    class_weight_power: float = 0.5  # sample weight ~ (1 / class frequency) ** power; 0 = none, 1 = fully balanced
+    patience: int = 12  # early stopping on PublicTest accuracy
+    seed: int = 0
+    # augmentation
+    flip_prob: float = 0.5
+    rotation_deg: float = 12.0
+    shift: float = 0.08  # fraction of the side
+    zoom: float = 0.12  # scale in 1 +- zoom
+    brightness: float = 0.2
+    contrast: float = 0.3
+    blur_prob: float = 0.1
+    noise_prob: float = 0.1
+    erase_prob: float = 0.4  # random erasing of one rectangle (2-15% of the face)

@@ -1,0 +1,60 @@
+"""Evaluation of an expression model on a FER2013 split or a labelled image folder, as a classification report."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from expressions.datasets import load_fer2013
+from expressions.folders import load_image_folder
+from expressions.inference import ExpressionModel, load_model
+from expressions.presets import get_preset
+from expressions.report import write_report
+from expressions.train import preset_faces
+from pipeline.rows import OnError
+
+REPORT_SPLIT = "PrivateTest"
+BATCH = 256
+
+
+def predict_all(model: ExpressionModel, faces: np.ndarray, progress: bool = True) -> np.ndarray:
+    """Predicted class index of every face, in batches, with a progress bar."""
+    predicted = []
+    for start in tqdm(range(0, len(faces), BATCH), desc="classifying", unit="batch", disable=not progress):
+        predicted.append(model.probabilities(faces[start : start + BATCH]).argmax(axis=1))
+    return np.concatenate(predicted) if predicted else np.zeros(0, dtype=int)
+
+
+def evaluate(
+    model: ExpressionModel,
+    out_dir: str | os.PathLike[str] | None = None,
+    split: str = REPORT_SPLIT,
+    folder: str | os.PathLike[str] | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
+    labels: str = "fer2013",
+    on_error: OnError = "raise",
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Classification report of ``model`` on a FER2013 ``split`` (default PrivateTest) or a labelled ``folder``."""
+    preset = model.preset
+    if folder is not None:
+        faces, truth, _, problems = load_image_folder(folder, preset, model.size)
+        title, extra = f"{preset.name} on {Path(folder).name}", {"source": str(folder), "unreadable": problems}
+    else:
+        samples = load_fer2013(data_dir=data_dir, on_error=on_error, labels=labels)
+        part = preset_faces(samples, preset, split, model.size)
+        faces, truth = part.images, part.targets
+        title, extra = f"{preset.name} on FER2013 {split}", {"split": split, "labels": labels}
+    return write_report(truth, predict_all(model, faces, progress), preset.classes, out_dir, title, extra)
+
+
+def evaluate_model_file(
+    preset: str, model_path: str | os.PathLike[str] | None, out_dir: str | os.PathLike[str] | None, **kwargs: Any
+) -> dict[str, Any]:
+    """Evaluate the shipped model of ``preset`` (or the .keras file at ``model_path``)."""
+    get_preset(preset)
+    return evaluate(load_model(preset, str(model_path) if model_path else None), out_dir, **kwargs)

@@ -1,0 +1,64 @@
+"""Labelled face images in folders (one subfolder per class, as in the image-folder download of FER2013)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from expressions.presets import Preset
+
+logger = logging.getLogger("facexpr")
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm"}
+#: Other spellings of class folders, lower case.
+ALIASES = {
+    "anger": "angry",
+    "disgusted": "disgust",
+    "fearful": "fear",
+    "happiness": "happy",
+    "sadness": "sad",
+    "surprised": "surprise",
+}
+
+
+def class_of_folder(name: str, preset: Preset) -> int | None:
+    """The preset index a folder name stands for (case-insensitive, common aliases), or None."""
+    key = ALIASES.get(name.lower(), name.lower())
+    lowered = [c.lower() for c in preset.classes]
+    return lowered.index(key) if key in lowered else None
+
+
+def load_image_folder(
+    root: str | os.PathLike[str], preset: Preset, size: int
+) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
+    """(faces, targets, paths, problems): gray ``size x size`` faces from ``root/<class>/*``.
+
+    Folders of classes outside the preset are left out (logged); unreadable files are reported and skipped.
+    """
+    base = Path(root)
+    if not base.is_dir():
+        raise FileNotFoundError(f"image folder not found: {base}")
+    faces, targets, paths, problems = [], [], [], []
+    for folder in sorted(p for p in base.iterdir() if p.is_dir()):
+        target = class_of_folder(folder.name, preset)
+        if target is None:
+            logger.info("%s: not a class of preset %s, left out", folder, preset.name)
+            continue
+        for file in sorted(f for f in folder.rglob("*") if f.suffix.lower() in IMAGE_SUFFIXES):
+            image = cv2.imread(str(file), cv2.IMREAD_GRAYSCALE)
+            if image is None:
+                problems.append(f"{file}: unreadable image")
+                continue
+            faces.append(cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA))
+            targets.append(target)
+            paths.append(str(file))
+    if problems:
+        logger.warning("skipped %d unreadable image(s): %s", len(problems), "; ".join(problems[:5]))
+    if not faces:
+        raise FileNotFoundError(
+            f"no labelled images under {base}: expected subfolders named after the classes {', '.join(preset.classes)}"
+        )
+    return np.stack(faces), np.array(targets), paths, problems

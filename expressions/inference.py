@@ -1,0 +1,92 @@
+"""Expression inference: the shipped models (cached) and ``predict`` on batches of faces of any size."""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+
+import cv2
+import keras
+import numpy as np
+
+from expressions.presets import DEFAULT_PRESET, FER2013_CLASSES, Preset, get_preset
+from pipeline.batches import as_float_batch
+from pipeline.compiled import CompiledModel
+from pipeline.errors import DataNotFoundError, InvalidInputError
+
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+#: OpenCV's BGR-to-gray weights.
+BGR_TO_GRAY = np.array([0.114, 0.587, 0.299], dtype=np.float32)
+
+
+def weights_file(preset: str | Preset) -> Path:
+    """Where the shipped model of a preset lives."""
+    return WEIGHTS_DIR / f"{get_preset(preset).name}.keras"
+
+
+def to_gray_batch(batch: np.ndarray, size: int) -> np.ndarray:
+    """(N, H, W[, 1|3|4]) float faces (BGR order for colour) to (N, size, size) gray."""
+    if batch.ndim == 4:
+        channels = batch.shape[-1]
+        batch = batch[..., 0] if channels == 1 else batch[..., :3] @ BGR_TO_GRAY
+    if batch.shape[1:] == (size, size):
+        return batch
+    if min(batch.shape[1:]) < 8:
+        raise InvalidInputError(f"faces of {batch.shape[1]}x{batch.shape[2]} pixels are too small to classify")
+    return np.stack([cv2.resize(face, (size, size), interpolation=cv2.INTER_AREA) for face in batch])
+
+
+class ExpressionModel:
+    """A classifier behind one compiled call, reporting the classes of ``preset``.
+
+    A network trained on all seven FER2013 classes serves any preset: its probabilities are restricted to the
+    preset's classes and renormalised.
+    """
+
+    def __init__(self, network: keras.Model, preset: str | Preset = DEFAULT_PRESET) -> None:
+        self.network = network
+        self.preset = get_preset(preset)
+        self.size = int(network.input_shape[1])
+        outputs = int(network.output_shape[-1])
+        if outputs == self.preset.num_classes:
+            self.columns = list(range(outputs))
+        elif outputs == len(FER2013_CLASSES):
+            self.columns = [FER2013_CLASSES.index(c) for c in self.preset.classes]
+        else:
+            raise ValueError(f"a {outputs}-class network cannot serve preset {self.preset.name}")
+        self._call = CompiledModel(network)
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return self.preset.classes
+
+    def probabilities(self, faces: np.ndarray) -> np.ndarray:
+        """(N, C) class probabilities of gray or BGR faces, uint8 or float, any size."""
+        batch = to_gray_batch(as_float_batch(faces), self.size)
+        probs = self._call(batch[..., None].astype(np.float32))[:, self.columns]
+        return probs / probs.sum(axis=1, keepdims=True)
+
+    def predict(self, faces: np.ndarray) -> tuple[list[str], np.ndarray]:
+        """(labels, probabilities): a class name per face and an (N, C) array whose rows sum to 1."""
+        probs = self.probabilities(faces)
+        return [self.classes[i] for i in probs.argmax(axis=1)], probs
+
+
+@functools.lru_cache(maxsize=8)
+def load_model(preset: str = DEFAULT_PRESET, path: str | os.PathLike[str] | None = None) -> ExpressionModel:
+    """The expression model of ``preset`` (shipped weights unless ``path``), loaded once and cached."""
+    file = Path(path) if path is not None else weights_file(preset)
+    if not file.is_file():
+        raise DataNotFoundError(
+            f"expression model not found: {file}. Shipped presets install with the package; "
+            "train your own with `facexpr expressions train`."
+        )
+    return ExpressionModel(keras.models.load_model(file, compile=False), preset)
+
+
+def predict(
+    faces: np.ndarray, preset: str = DEFAULT_PRESET, model: ExpressionModel | None = None
+) -> tuple[list[str], np.ndarray]:
+    """Expression of each face: a list of class names and an (N, C) probability array (rows sum to 1)."""
+    return (model or load_model(preset)).predict(faces)

@@ -1,0 +1,16 @@
+"""Similarity transforms between square images (rotation, scale, shift about the centre) for augmentation."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+def similarity_matrix(
+    src_size: int, dst_size: int, angle_deg: float, scale: float, shift: tuple[float, float] | np.ndarray
+) -> np.ndarray:
+    """2x3 matrix taking the centre of a ``src_size`` square to the centre of a ``dst_size`` square (plus ``shift``),
+    rotated by ``angle_deg`` and scaled by ``scale`` about it (pixel-centre convention)."""
+    matrix = cv2.getRotationMatrix2D(((src_size - 1) / 2.0, (src_size - 1) / 2.0), angle_deg, scale)
+    matrix[:, 2] += (dst_size - src_size) / 2.0 + np.asarray(shift, dtype=np.float64)
+    return matrix

@@ -1,0 +1,146 @@
+"""The expression model: honest splits, a quick real training run, predict, and the report command."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import classification_report
+
+from expressions.config import ExpressionConfig
+from expressions.datasets import load_fer2013
+from expressions.inference import ExpressionModel
+from expressions.model import build_model
+from expressions.presets import get_preset
+from expressions.train import train, training_faces
+from pipeline.cli import main
+from pipeline.errors import InvalidInputError
+
+TINY = ExpressionConfig(stem_filters=8, stage_filters=(8, 16), blocks_per_stage=(1, 1), batch_size=32)
+
+
+def test_no_private_test_row_reaches_training_or_selection(data_dir: Path, fer_csv: Path) -> None:
+    fit, select = training_faces(ExpressionConfig(preset="fer7"), data_dir, quick=False)
+    usage = pd.read_csv(fer_csv, usecols=["Usage"])["Usage"].to_numpy()
+    assert set(usage[fit.rows]) == {"Training"}
+    assert set(usage[select.rows]) == {"PublicTest"}
+    assert len(fit.rows) == 28709 and len(select.rows) == 3589
+    fer5_fit, _ = training_faces(ExpressionConfig(preset="fer5"), data_dir, quick=False)
+    assert len(fer5_fit.rows) == 3995 + 436 + 4830 + 7215 + 3171  # Fear and Neutral dropped
+
+
+@pytest.fixture(scope="module")
+def fer_data_dir(tmp_path_factory: pytest.TempPathFactory, fer_sample: Path) -> Path:
+    """A data directory whose FER2013 file is the small real sample."""
+    root = tmp_path_factory.mktemp("ferdata")
+    (root / "fer2013").mkdir()
+    (root / "fer2013" / "fer2013.csv").write_bytes(fer_sample.read_bytes())
+    return root
+
+
+@pytest.mark.slow
+def test_quick_training_run(tmp_path: Path, data_dir: Path, isolated_cache: Path) -> None:
+    result = train(TINY.replace(epochs=1), tmp_path / "run", data_dir, quick=True)
+    for name in ("best.keras", "last.keras", "log.csv", "curves.png", "config.json", "state.json"):
+        assert (tmp_path / "run" / name).is_file(), name
+    assert result.state["epoch"] == 1 and 0.0 <= result.state["best"] <= 1.0
+    assert np.bincount(result.train_faces.targets).tolist() == [24] * 5
+    log = pd.read_csv(tmp_path / "run" / "log.csv")
+    assert {"accuracy", "val_accuracy", "loss", "val_loss"} <= set(log.columns)
+
+
+@pytest.fixture(scope="module")
+def tiny_model() -> ExpressionModel:
+    return ExpressionModel(build_model(TINY), "fer5")
+
+
+def test_predict_shapes_and_probabilities(tiny_model: ExpressionModel, fer_sample: Path) -> None:
+    faces = load_fer2013(fer_sample).images[:6]
+    labels, probs = tiny_model.predict(faces)
+    assert len(labels) == 6 and probs.shape == (6, 5)
+    assert np.allclose(probs.sum(axis=1), 1.0, atol=1e-5)
+    assert set(labels) <= set(get_preset("fer5").classes)
+    bgr = np.stack([cv2.cvtColor(f, cv2.COLOR_GRAY2BGR) for f in faces])
+    assert np.allclose(tiny_model.predict(bgr)[1], probs, atol=1e-4)
+    big = np.stack([cv2.resize(f, (96, 96)) for f in faces]).astype(np.float32) / 255.0
+    assert tiny_model.predict(big)[1].shape == (6, 5)  # any size, float in 0..1
+
+
+def test_seven_class_network_serves_five_class_preset(fer_sample: Path) -> None:
+    model = ExpressionModel(build_model(TINY.replace(preset="fer7")), "fer5")
+    probs = model.probabilities(load_fer2013(fer_sample).images[:3])
+    assert probs.shape == (3, 5) and np.allclose(probs.sum(axis=1), 1.0, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("faces", "message"),
+    [
+        (None, "is None"),
+        (np.zeros((48, 48), np.uint8), "wrap a single face"),
+        (np.zeros((2, 48, 48, 5), np.uint8), "5 channels"),
+        (np.zeros((2, 48, 48), np.complex64), "dtype complex64"),
+        (np.zeros((2, 4, 4), np.uint8), "too small"),
+    ],
+)
+def test_predict_rejects_bad_input(tiny_model: ExpressionModel, faces: object, message: str) -> None:
+    with pytest.raises(InvalidInputError, match=message):
+        tiny_model.predict(faces)  # type: ignore[arg-type]
+
+
+def test_report_command_matches_scikit_learn(
+    tmp_path: Path,
+    tiny_model: ExpressionModel,
+    fer_data_dir: Path,
+    isolated_cache: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    model_path = tmp_path / "tiny.keras"
+    tiny_model.network.save(model_path)
+    out = tmp_path / "report"
+    argv = ["report", "--data", str(fer_data_dir), "--model", str(model_path), "--preset", "fer5", "--out", str(out)]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "precision" in printed and "recall" in printed and "f1-score" in printed and "support" in printed
+    for name in ("report.json", "report.csv", "confusion.csv", "confusion.png"):
+        assert (out / name).is_file(), name
+    samples = load_fer2013(fer_data_dir / "fer2013" / "fer2013.csv").split("PrivateTest")
+    truth, keep = get_preset("fer5").map_labels(samples.labels)
+    predicted = ExpressionModel(tiny_model.network, "fer5").probabilities(samples.images[keep]).argmax(axis=1)
+    expected = classification_report(
+        truth,
+        predicted,
+        labels=list(range(5)),
+        target_names=list(get_preset("fer5").classes),
+        output_dict=True,
+        zero_division=0,
+    )
+    written = json.loads((out / "report.json").read_text())
+    assert written["accuracy"] == pytest.approx(expected["accuracy"])
+    for name in get_preset("fer5").classes:
+        for metric in ("precision", "recall", "f1-score", "support"):
+            assert written["report"][name][metric] == pytest.approx(expected[name][metric])
+    table = pd.read_csv(out / "report.csv", index_col="class")
+    assert table.loc["macro avg", "f1-score"] == pytest.approx(expected["macro avg"]["f1-score"])
+
+
+def test_report_on_a_labelled_folder(tmp_path: Path, tiny_model: ExpressionModel, fer_sample: Path) -> None:
+    samples = load_fer2013(fer_sample)
+    names = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+    for i, (face, label) in enumerate(zip(samples.images[:30], samples.labels[:30], strict=True)):
+        folder = tmp_path / "faces" / names[label]
+        folder.mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(str(folder / f"{i}.png"), face)
+    (tmp_path / "faces" / "happy" / "broken.jpg").write_text("not an image")
+    model_path = tmp_path / "tiny.keras"
+    tiny_model.network.save(model_path)
+    out = tmp_path / "out"
+    argv = ["report", "--folder", str(tmp_path / "faces"), "--model", str(model_path), "--out", str(out)]
+    assert main(argv) == 0
+    written = json.loads((out / "report.json").read_text())
+    kept = int(np.isin(samples.labels[:30], [0, 1, 3, 4, 5]).sum())  # fer5 leaves Fear and Neutral out
+    assert written["faces"] == kept
+    assert any("broken.jpg" in problem for problem in written["unreadable"])

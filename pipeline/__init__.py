@@ -1,1 +1,38 @@
-"""The pipeline: face detection, the crop rule, and what ties the keypoint and expression stages together."""
+"""The pipeline: find faces, read their keypoints and expressions, draw them (``pipeline.annotate``).
+
+Names are imported on first use, so the stages can import the pipeline's shared modules without cycles.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from pipeline.errors import DataFormatError, DataNotFoundError, FacexprError, InvalidImageError, InvalidInputError
+
+_LAZY = {
+    "annotate": "pipeline.api",
+    "Annotator": "pipeline.annotator",
+    "AnnotationResult": "pipeline.result",
+    "Face": "pipeline.faces",
+    "draw": "pipeline.draw",
+    "get_detector": "pipeline.detect",
+    "FaceDetector": "pipeline.detect",
+    "HaarFaceDetector": "pipeline.detect",
+    "annotate_video": "pipeline.video",
+}
+
+__all__ = [
+    "DataFormatError",
+    "DataNotFoundError",
+    "FacexprError",
+    "InvalidImageError",
+    "InvalidInputError",
+    *_LAZY,
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'pipeline' has no attribute {name!r}")

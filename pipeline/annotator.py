@@ -1,0 +1,43 @@
+"""The two-stage face reader: detect faces, then keypoints and expressions for all faces in one batched call each."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import expressions
+import keypoints
+from expressions.inference import ExpressionModel
+from keypoints.inference import KeypointModel
+from pipeline.crop import EXPRESSION_CROP, KEYPOINT_CROP
+from pipeline.detect import FaceDetector, get_detector
+from pipeline.faces import Face
+
+
+class Annotator:
+    """Finds faces with ``detector`` and reads each with the keypoint and expression models."""
+
+    def __init__(
+        self,
+        preset: str = "fer5",
+        detector: FaceDetector | str = "haar",
+        keypoint_model: KeypointModel | None = None,
+        expression_model: ExpressionModel | None = None,
+    ) -> None:
+        self.detector = get_detector(detector) if isinstance(detector, str) else detector
+        self.keypoint_model = keypoint_model or keypoints.load_model()
+        self.expression_model = expression_model or expressions.load_model(preset)
+
+    def read(self, gray: np.ndarray) -> list[Face]:
+        """Faces in a 2-D uint8 gray picture, largest first."""
+        detections = self.detector.detect(gray)
+        if not detections:
+            return []
+        keypoint_crops, transforms = zip(*(KEYPOINT_CROP.crop(gray, d.box) for d in detections), strict=True)
+        expression_crops = [EXPRESSION_CROP.crop(gray, d.box)[0] for d in detections]
+        points = self.keypoint_model.predict(np.stack(keypoint_crops))
+        labels, probs = self.expression_model.predict(np.stack(expression_crops))
+        classes = self.expression_model.classes
+        return [
+            Face(d.box, d.score, t.to_image(p), label, dict(zip(classes, row.tolist(), strict=True)))
+            for d, t, p, label, row in zip(detections, transforms, points, labels, probs, strict=True)
+        ]

@@ -1,0 +1,38 @@
+"""``annotate``: one call from a picture to its faces, keypoints, expressions and the drawn picture."""
+
+from __future__ import annotations
+
+import functools
+
+from pipeline.annotator import Annotator
+from pipeline.draw import draw as draw_faces
+from pipeline.images import ColorOrder, ImageInput, load_picture
+from pipeline.result import AnnotationResult
+
+
+@functools.lru_cache(maxsize=4)
+def default_annotator(preset: str = "fer5") -> Annotator:
+    """The shipped models with the Haar detector, built once per preset."""
+    return Annotator(preset)
+
+
+def annotate(
+    image: ImageInput,
+    *,
+    preset: str = "fer5",
+    draw: bool = True,
+    color: ColorOrder = "bgr",
+    annotator: Annotator | None = None,
+) -> AnnotationResult:
+    """Find every face in ``image`` and read its keypoints and expression.
+
+    ``image`` is a file path, a NumPy array (BGR as OpenCV reads it, or RGB with ``color="rgb"``; gray; BGRA) or a
+    PIL image. A picture with no face gives an empty ``faces`` list. The drawn picture comes back in the input's
+    colour order (gray input comes back as BGR, so the drawing keeps its colours).
+    """
+    picture = load_picture(image, color)
+    faces = (annotator or default_annotator(preset)).read(picture.gray)
+    drawn = picture.restore(draw_faces(picture.bgr, faces)) if draw else None
+    order = "bgr" if picture.order in ("gray", "bgra") else picture.order
+    source = str(image) if isinstance(image, (str,)) or hasattr(image, "__fspath__") else None
+    return AnnotationResult(faces, drawn, order, source)

@@ -1,0 +1,64 @@
+"""The per-face record: detector box and score, 15 keypoints in image pixels, expression label and probabilities."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+from keypoints.constants import KEYPOINT_NAMES
+
+
+@dataclass(frozen=True, eq=False)
+class Face:
+    """One face found in a picture. ``keypoints`` is a read-only (15, 2) array ordered as ``KEYPOINT_NAMES``."""
+
+    box: tuple[int, int, int, int]  # x, y, w, h in image pixels
+    score: float  # detector confidence
+    keypoints: np.ndarray  # (15, 2) float32 (x, y) in image pixels
+    label: str  # most likely expression
+    probabilities: MappingProxyType[str, float] = field(default_factory=lambda: MappingProxyType({}))
+
+    def __post_init__(self) -> None:
+        points = np.array(self.keypoints, dtype=np.float32).reshape(len(KEYPOINT_NAMES), 2)
+        points.setflags(write=False)
+        object.__setattr__(self, "keypoints", points)
+        object.__setattr__(self, "box", tuple(int(v) for v in self.box))
+        object.__setattr__(
+            self, "probabilities", MappingProxyType({k: float(v) for k, v in dict(self.probabilities).items()})
+        )
+
+    @property
+    def confidence(self) -> float:
+        """Probability of ``label``."""
+        return self.probabilities.get(self.label, float("nan"))
+
+    def keypoint(self, name: str) -> tuple[float, float]:
+        """(x, y) of a keypoint by name."""
+        x, y = self.keypoints[KEYPOINT_NAMES.index(name)]
+        return float(x), float(y)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready form."""
+        return {
+            "box": {"x": self.box[0], "y": self.box[1], "w": self.box[2], "h": self.box[3]},
+            "score": round(self.score, 4),
+            "label": self.label,
+            "confidence": round(self.confidence, 4),
+            "probabilities": {k: round(v, 4) for k, v in self.probabilities.items()},
+            "keypoints": {
+                n: [round(float(x), 2), round(float(y), 2)]
+                for n, (x, y) in zip(KEYPOINT_NAMES, self.keypoints, strict=True)
+            },
+        }
+
+    def to_row(self) -> dict[str, Any]:
+        """One flat table row: box, score, label, per-class probabilities, then x/y of every keypoint."""
+        row: dict[str, Any] = dict(zip(("x", "y", "w", "h"), self.box, strict=True))
+        row.update(score=self.score, label=self.label, confidence=self.confidence)
+        row.update({f"p_{k}": v for k, v in self.probabilities.items()})
+        for name, (x, y) in zip(KEYPOINT_NAMES, self.keypoints, strict=True):
+            row[f"{name}_x"], row[f"{name}_y"] = float(x), float(y)
+        return row

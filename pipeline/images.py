@@ -1,0 +1,112 @@
+"""Image input: read files and check arrays, so bad input fails with a clear error, never deep inside OpenCV."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import cv2
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from pipeline.errors import InvalidImageError
+
+ColorOrder = Literal["bgr", "rgb"]
+ImageInput = str | os.PathLike[str] | np.ndarray | Image.Image
+
+
+@dataclass(frozen=True)
+class Picture:
+    """An input picture as the pipeline works on it: a BGR copy, a gray copy, and how to give results back."""
+
+    bgr: np.ndarray  # (H, W, 3) uint8
+    gray: np.ndarray  # (H, W) uint8
+    order: str  # "bgr", "rgb", "gray" or "bgra": the colour order results are returned in
+    alpha: np.ndarray | None = None  # (H, W) uint8 for BGRA input
+
+    def restore(self, bgr: np.ndarray) -> np.ndarray:
+        """A BGR picture (e.g. after drawing) in the input's colour order (gray input comes back as BGR)."""
+        if self.order == "rgb":
+            return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+        if self.order == "bgra" and self.alpha is not None:
+            return np.dstack([bgr, self.alpha])
+        return bgr
+
+
+def read_image(path: str | os.PathLike[str]) -> np.ndarray:
+    """Read an image file fully (truncated files are an error) as BGR, BGRA or gray uint8."""
+    file = Path(path)
+    if not file.is_file():
+        raise FileNotFoundError(f"image file not found: {file}")
+    try:
+        with Image.open(file) as image:
+            image.load()
+            picture = _from_pil(image)
+    except UnidentifiedImageError:
+        raise InvalidImageError(f"{file}: not an image file (unrecognised format)") from None
+    except (OSError, SyntaxError, ValueError) as error:
+        raise InvalidImageError(f"{file}: unreadable or truncated image ({error})") from None
+    return picture
+
+
+def _from_pil(image: Image.Image) -> np.ndarray:
+    """A PIL image as an OpenCV-ordered array (gray, BGR or BGRA)."""
+    if image.mode in ("L", "1"):
+        return np.asarray(image.convert("L"))
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        return cv2.cvtColor(np.asarray(image.convert("RGBA")), cv2.COLOR_RGBA2BGRA)
+    return cv2.cvtColor(np.asarray(image.convert("RGB")), cv2.COLOR_RGB2BGR)
+
+
+def to_uint8(array: np.ndarray) -> np.ndarray:
+    """uint8 pixels from uint8, uint16 (scaled) or float (0..1 or 0..255) arrays; anything else is an error."""
+    if array.dtype == np.uint8:
+        return array
+    if array.dtype == np.uint16:
+        return (array // 257).astype(np.uint8)
+    if np.issubdtype(array.dtype, np.floating):
+        if not np.isfinite(array).all():
+            raise InvalidImageError("image contains NaN or infinite values")
+        top = float(array.max()) if array.size else 0.0
+        scaled = array * 255.0 if top <= 1.0 else array
+        if array.min() < 0 or scaled.max() > 255.0 + 1e-6:
+            raise InvalidImageError(f"float image values must lie in 0..1 or 0..255, got {array.min():g}..{top:g}")
+        return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
+    raise InvalidImageError(f"image dtype {array.dtype} is not supported; use uint8, uint16 or float")
+
+
+def load_picture(image: ImageInput | None, color: ColorOrder = "bgr") -> Picture:
+    """Check and convert any accepted input: a path, a NumPy array (BGR/RGB per ``color``, gray, BGRA) or PIL image."""
+    if color not in ("bgr", "rgb"):
+        raise ValueError(f"color must be 'bgr' or 'rgb', not {color!r}")
+    if image is None:
+        raise InvalidImageError("image is None; pass a file path, a NumPy array or a PIL image")
+    if isinstance(image, (str, os.PathLike)):
+        array, order = read_image(image), "bgr"
+    elif isinstance(image, Image.Image):
+        array, order = _from_pil(image), "rgb"
+    elif isinstance(image, np.ndarray):
+        array, order = image, color
+    else:
+        raise InvalidImageError(f"cannot read an image from {type(image).__name__}; pass a path, array or PIL image")
+    if array.size == 0:
+        raise InvalidImageError(f"image is empty (shape {array.shape})")
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[:, :, 0]
+    if array.ndim not in (2, 3):
+        raise InvalidImageError(f"image must be 2-D (gray) or 3-D (H, W, C); got a {array.ndim}-D array {array.shape}")
+    if array.ndim == 3 and array.shape[2] not in (3, 4):
+        raise InvalidImageError(f"image has {array.shape[2]} channels; expected 1 (gray), 3 (BGR/RGB) or 4 (BGRA)")
+    if min(array.shape[:2]) < 2:
+        raise InvalidImageError(f"image of {array.shape[1]}x{array.shape[0]} pixels is too small")
+    array = to_uint8(array)
+    if array.ndim == 2:
+        return Picture(cv2.cvtColor(array, cv2.COLOR_GRAY2BGR), np.ascontiguousarray(array), "gray")
+    if array.shape[2] == 4:
+        code = cv2.COLOR_RGBA2BGR if order == "rgb" else cv2.COLOR_BGRA2BGR
+        bgr = cv2.cvtColor(array, code)
+        return Picture(bgr, cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY), "bgra", np.ascontiguousarray(array[:, :, 3]))
+    bgr = cv2.cvtColor(array, cv2.COLOR_RGB2BGR) if order == "rgb" else np.ascontiguousarray(array)
+    return Picture(bgr, cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY), order)

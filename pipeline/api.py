@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 
 from pipeline.annotator import Annotator
 from pipeline.draw import draw as draw_faces
@@ -33,6 +34,5 @@ def annotate(
     picture = load_picture(image, color)
     faces = (annotator or default_annotator(preset)).read(picture.gray)
     drawn = picture.restore(draw_faces(picture.bgr, faces)) if draw else None
-    order = "bgr" if picture.order in ("gray", "bgra") else picture.order
-    source = str(image) if isinstance(image, (str,)) or hasattr(image, "__fspath__") else None
-    return AnnotationResult(faces, drawn, order, source)
+    source = str(image) if isinstance(image, (str, os.PathLike)) else None
+    return AnnotationResult(faces, drawn, picture.order, source)

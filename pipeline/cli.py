@@ -45,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The full ``facexpr`` parser."""
     from expressions import cli as expressions_cli
     from keypoints import cli as keypoints_cli
+    from pipeline import commands as pipeline_commands
 
     parser = argparse.ArgumentParser(
         prog="facexpr",
@@ -53,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="show debug logging")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    pipeline_commands.register(subparsers)
     keypoints_cli.register(subparsers)
     expressions_cli.register(subparsers)
     return parser

@@ -42,7 +42,9 @@ class HaarFaceDetector(FaceDetector):
     """OpenCV's Haar frontal-face cascade (ships with opencv-python < 5).
 
     Frames larger than ``max_side`` are searched on a downscaled copy and the boxes mapped back;
-    overlapping boxes are merged by non-maximum suppression at ``merge_iou``.
+    overlapping boxes are merged by non-maximum suppression at ``merge_iou``; boxes whose cascade score
+    (OpenCV's level weight) is below ``min_score`` are dropped. On 400 YouTube-Faces frames the true faces
+    scored 1.95 at their 1st percentile (median 7.3), while false boxes on the sample photo's suit scored -0.2..2.3.
     """
 
     name = "haar"
@@ -54,6 +56,7 @@ class HaarFaceDetector(FaceDetector):
         min_size: int = 30,
         max_side: int = 640,
         merge_iou: float = 0.3,
+        min_score: float = 1.0,
         cascade: str = "haarcascade_frontalface_default.xml",
     ) -> None:
         if scale_factor <= 1.0:
@@ -69,6 +72,7 @@ class HaarFaceDetector(FaceDetector):
         self.min_size = min_size
         self.max_side = max_side
         self.merge_iou = merge_iou
+        self.min_score = min_score
         self.cascade = cascade
 
     def params(self) -> dict[str, Any]:
@@ -79,6 +83,7 @@ class HaarFaceDetector(FaceDetector):
             "min_size": self.min_size,
             "max_side": self.max_side,
             "merge_iou": self.merge_iou,
+            "min_score": self.min_score,
             "cascade": self.cascade,
         }
 
@@ -102,7 +107,9 @@ class HaarFaceDetector(FaceDetector):
         ranks = (scores - scores.min() + 1.0).tolist()  # NMSBoxes keeps scores > 0; only the order counts
         keep = cv2.dnn.NMSBoxes(boxes.tolist(), ranks, 0.0, self.merge_iou)
         found = [
-            Detection(tuple(int(round(v)) for v in boxes[i]), float(scores[i])) for i in np.asarray(keep).reshape(-1)
+            Detection(tuple(int(round(v)) for v in boxes[i]), float(scores[i]))
+            for i in np.asarray(keep).reshape(-1)
+            if scores[i] >= self.min_score
         ]
         return sorted(found, key=lambda d: d.box[2] * d.box[3], reverse=True)
 

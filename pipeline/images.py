@@ -23,16 +23,13 @@ class Picture:
 
     bgr: np.ndarray  # (H, W, 3) uint8
     gray: np.ndarray  # (H, W) uint8
-    order: str  # "bgr", "rgb", "gray" or "bgra": the colour order results are returned in
-    alpha: np.ndarray | None = None  # (H, W) uint8 for BGRA input
+    order: str  # "bgr" or "rgb": the channel order results are given back in (gray input comes back as BGR)
+    alpha: np.ndarray | None = None  # (H, W) uint8 of a 4-channel input, given back as its 4th channel
 
     def restore(self, bgr: np.ndarray) -> np.ndarray:
-        """A BGR picture (e.g. after drawing) in the input's colour order (gray input comes back as BGR)."""
-        if self.order == "rgb":
-            return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-        if self.order == "bgra" and self.alpha is not None:
-            return np.dstack([bgr, self.alpha])
-        return bgr
+        """A BGR picture (e.g. after drawing) in the input's channel order, with its alpha channel if it had one."""
+        out = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB) if self.order == "rgb" else bgr
+        return np.dstack([out, self.alpha]) if self.alpha is not None else out
 
 
 def read_image(path: str | os.PathLike[str]) -> np.ndarray:
@@ -84,11 +81,11 @@ def load_picture(image: ImageInput | None, color: ColorOrder = "bgr") -> Picture
     if image is None:
         raise InvalidImageError("image is None; pass a file path, a NumPy array or a PIL image")
     if isinstance(image, (str, os.PathLike)):
-        array, order = read_image(image), "bgr"
+        array, channels, order = read_image(image), "bgr", "bgr"
     elif isinstance(image, Image.Image):
-        array, order = _from_pil(image), "rgb"
+        array, channels, order = _from_pil(image), "bgr", "rgb"  # read as BGR, given back as RGB like PIL
     elif isinstance(image, np.ndarray):
-        array, order = image, color
+        array, channels, order = image, color, color
     else:
         raise InvalidImageError(f"cannot read an image from {type(image).__name__}; pass a path, array or PIL image")
     if array.size == 0:
@@ -103,10 +100,10 @@ def load_picture(image: ImageInput | None, color: ColorOrder = "bgr") -> Picture
         raise InvalidImageError(f"image of {array.shape[1]}x{array.shape[0]} pixels is too small")
     array = to_uint8(array)
     if array.ndim == 2:
-        return Picture(cv2.cvtColor(array, cv2.COLOR_GRAY2BGR), np.ascontiguousarray(array), "gray")
+        return Picture(cv2.cvtColor(array, cv2.COLOR_GRAY2BGR), np.ascontiguousarray(array), "bgr")
     if array.shape[2] == 4:
-        code = cv2.COLOR_RGBA2BGR if order == "rgb" else cv2.COLOR_BGRA2BGR
+        code = cv2.COLOR_RGBA2BGR if channels == "rgb" else cv2.COLOR_BGRA2BGR
         bgr = cv2.cvtColor(array, code)
-        return Picture(bgr, cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY), "bgra", np.ascontiguousarray(array[:, :, 3]))
-    bgr = cv2.cvtColor(array, cv2.COLOR_RGB2BGR) if order == "rgb" else np.ascontiguousarray(array)
+        return Picture(bgr, cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY), order, np.ascontiguousarray(array[:, :, 3]))
+    bgr = cv2.cvtColor(array, cv2.COLOR_RGB2BGR) if channels == "rgb" else np.ascontiguousarray(array)
     return Picture(bgr, cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY), order)

@@ -15,7 +15,7 @@ from pipeline.checksum import sha256_file
 
 def export_weights(model: keras.Model, path: str | os.PathLike[str]) -> Path:
     """Save ``model`` for inference only (no optimizer state, so the file stays small), atomically."""
-    clone = keras.models.clone_model(model)
+    clone = keras.Model.from_config(model.get_config())  # uncompiled (clone_model would keep the optimizer)
     clone.set_weights(model.get_weights())
     return write_atomic(path, clone.save)
 

@@ -22,7 +22,7 @@ class AnnotationResult:
 
     faces: list[Face]
     image: np.ndarray | None
-    order: str = "bgr"  # colour order of ``image``
+    order: str = "bgr"  # channel order of ``image`` ("bgr" or "rgb"; a 4th channel is alpha)
     source: str | None = None
 
     def __len__(self) -> int:
@@ -47,7 +47,9 @@ class AnnotationResult:
         """Write the drawn picture (atomically; the format follows the suffix)."""
         if self.image is None:
             raise InvalidImageError("this result has no drawn picture (annotate was called with draw=False)")
-        bgr = cv2.cvtColor(self.image, cv2.COLOR_RGB2BGR) if self.order == "rgb" else self.image
+        bgr = self.image
+        if self.order == "rgb":
+            bgr = cv2.cvtColor(bgr, cv2.COLOR_RGBA2BGRA if bgr.shape[2] == 4 else cv2.COLOR_RGB2BGR)
         if bgr.ndim == 3 and bgr.shape[2] == 4 and Path(path).suffix.lower() not in (".png", ".tif", ".tiff", ".webp"):
             bgr = bgr[:, :, :3]  # formats without alpha
 

@@ -1,0 +1,159 @@
+"""``facexpr annotate|video|webcam|demo|bench``: the pipeline's commands."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from expressions.presets import DEFAULT_PRESET, PRESETS
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the pipeline's commands."""
+    from pipeline.cli import add_command
+
+    annotate = add_command(
+        subparsers,
+        "annotate",
+        _annotate,
+        "Annotate photos and folders (recursively): drawn pictures plus faces.csv and faces.json of every face. "
+        "A bad file is reported and skipped; the exit status is 1 if any file failed.",
+        "facexpr annotate photos/ group.jpg -o outputs/annotated",
+    )
+    annotate.add_argument("inputs", nargs="+", metavar="IMG_OR_DIR")
+    annotate.add_argument("-o", "--out", required=True, metavar="OUTDIR")
+    annotate.add_argument("--preset", choices=sorted(PRESETS), default=DEFAULT_PRESET)
+
+    video = add_command(
+        subparsers,
+        "video",
+        _video,
+        "Annotate a video file: an annotated video and a CSV with one row per face per frame.",
+        "facexpr video clip.mp4 -o outputs/clip_annotated.mp4 --smoothing 0.5",
+    )
+    video.add_argument("input", metavar="IN")
+    video.add_argument("-o", "--out", required=True, metavar="OUT.mp4")
+    video.add_argument("--csv", metavar="OUT.csv", help="per-frame faces (default: OUT with .csv)")
+    video.add_argument("--preset", choices=sorted(PRESETS), default=DEFAULT_PRESET)
+    video.add_argument("--smoothing", type=float, default=0.0, help="0 (off) to <1: smooth faces that persist")
+    video.add_argument("--max-frames", type=int, help="stop after this many frames")
+
+    webcam = add_command(
+        subparsers,
+        "webcam",
+        _webcam,
+        "Live annotation from a camera in a window (q or Esc quits); needs a display.",
+        "facexpr webcam --camera 0",
+    )
+    webcam.add_argument("--camera", type=int, default=0)
+    webcam.add_argument("--preset", choices=sorted(PRESETS), default=DEFAULT_PRESET)
+    webcam.add_argument("--smoothing", type=float, default=0.5)
+
+    demo = add_command(
+        subparsers,
+        "demo",
+        _demo,
+        "Annotate the bundled sample photo (scikit-image's astronaut) and write the picture and its JSON.",
+        "facexpr demo -o outputs/demo",
+    )
+    demo.add_argument("-o", "--out", default="outputs/demo", metavar="OUTDIR")
+    demo.add_argument("--preset", choices=sorted(PRESETS), default=DEFAULT_PRESET)
+
+    bench = add_command(
+        subparsers,
+        "bench",
+        _bench,
+        "Measure annotate() latency and video frames/s on a 640x480 one-face frame (prints figures).",
+        "facexpr bench --frames 300",
+    )
+    bench.add_argument("--frames", type=int, default=300)
+    bench.add_argument("--repeats", type=int, default=100)
+    bench.add_argument("--preset", choices=sorted(PRESETS), default=DEFAULT_PRESET)
+
+
+def _annotate(args: argparse.Namespace) -> int:
+    from pipeline.batch import annotate_files
+
+    summary = annotate_files(args.inputs, args.out, args.preset)
+    print(
+        f"annotated {len(summary.written)} image(s), {len(summary.faces)} face(s) -> {args.out} (faces.csv, faces.json)"
+    )
+    for file, error in summary.errors.items():
+        print(f"failed: {file}: {error}", file=sys.stderr)
+    return 1 if summary.errors else 0
+
+
+def _video(args: argparse.Namespace) -> int:
+    from pipeline.video import annotate_video
+
+    summary = annotate_video(
+        args.input,
+        args.out,
+        csv_path=args.csv,
+        preset=args.preset,
+        smoothing=args.smoothing,
+        max_frames=args.max_frames,
+    )
+    state = " (interrupted)" if summary.interrupted else ""
+    print(f"{summary.frames} frames, {summary.faces} face rows at {summary.fps:.1f} frames/s{state}")
+    print(f"wrote {summary.video} and {summary.csv}")
+    return 130 if summary.interrupted else 0
+
+
+def has_display() -> bool:
+    """Whether a window can be shown (always assumed on Windows and macOS)."""
+    return sys.platform in ("win32", "darwin") or bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def _webcam(args: argparse.Namespace) -> int:
+    if not has_display():
+        print(
+            "facexpr: webcam needs a display (no DISPLAY or WAYLAND_DISPLAY is set); "
+            "to annotate a recording instead, use `facexpr video IN -o OUT.mp4`.",
+            file=sys.stderr,
+        )
+        return 2
+    import cv2
+
+    from pipeline.api import default_annotator
+    from pipeline.draw import draw
+    from pipeline.video import Smoother, open_capture
+
+    annotator, smooth = default_annotator(args.preset), Smoother(args.smoothing)
+    capture = open_capture(args.camera)
+    try:
+        while True:
+            ok, frame = capture.read()
+            if not ok:
+                print("facexpr: the camera stopped sending frames", file=sys.stderr)
+                return 1
+            faces = smooth(annotator.read(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)))
+            cv2.imshow("facexpr (q quits)", draw(frame, faces))
+            if cv2.waitKey(1) & 0xFF in (ord("q"), 27):
+                return 0
+    finally:
+        capture.release()
+        cv2.destroyAllWindows()
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from pipeline.api import annotate
+    from pipeline.sample import sample_photo
+
+    result = annotate(sample_photo(), preset=args.preset)
+    out = Path(args.out)
+    picture = result.save(out / "astronaut_annotated.png")
+    result.to_json(out / "astronaut.json")
+    for face in result.faces:
+        print(f"face at {face.box}: {face.label} ({face.confidence:.0%})")
+    print(f"wrote {picture} and {out / 'astronaut.json'}")
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from pipeline.benchmark import run_benchmark
+
+    run_benchmark(args.frames, args.repeats, args.preset)
+    return 0

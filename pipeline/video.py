@@ -1,0 +1,161 @@
+"""Videos and cameras: annotate every frame, write an annotated video and a per-frame CSV of all faces."""
+
+from __future__ import annotations
+
+import csv
+import os
+import time
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import cv2
+from tqdm.auto import tqdm
+
+from pipeline.annotator import Annotator
+from pipeline.api import default_annotator
+from pipeline.atomic import atomic_path
+from pipeline.draw import draw
+from pipeline.errors import InvalidInputError
+from pipeline.faces import Face
+
+VideoSource = str | os.PathLike[str] | int
+
+
+@dataclass(frozen=True)
+class VideoSummary:
+    """What ``annotate_video`` did: frames read, face rows written, seconds spent and the files it wrote."""
+
+    frames: int
+    faces: int
+    seconds: float
+    video: Path | None
+    csv: Path | None
+    interrupted: bool = False
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.seconds if self.seconds > 0 else 0.0
+
+
+def open_capture(source: VideoSource) -> cv2.VideoCapture:
+    """An opened capture for a file path or camera index, or a clear error."""
+    if not isinstance(source, int):
+        path = Path(source)
+        if not path.is_file():
+            raise FileNotFoundError(f"video file not found: {path}")
+        capture = cv2.VideoCapture(str(path))
+        if not capture.isOpened():
+            raise InvalidInputError(f"{path}: not a readable video")
+        return capture
+    capture = cv2.VideoCapture(source)
+    if not capture.isOpened():
+        raise InvalidInputError(f"camera {source} could not be opened (none attached, or in use)")
+    return capture
+
+
+def box_iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    """Intersection over union of two (x, y, w, h) boxes."""
+    ix = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    iy = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    return inter / float(a[2] * a[3] + b[2] * b[3] - inter) if inter else 0.0
+
+
+class Smoother:
+    """Exponential smoothing of keypoints and probabilities for a face that persists (box IoU > 0.3) across frames."""
+
+    def __init__(self, strength: float) -> None:
+        if not 0.0 <= strength < 1.0:
+            raise ValueError(f"smoothing must be in [0, 1), got {strength}")
+        self.strength = strength
+        self.previous: list[Face] = []
+
+    def __call__(self, faces: list[Face]) -> list[Face]:
+        if self.strength == 0.0:
+            return faces
+        smoothed = []
+        for face in faces:
+            match = max(self.previous, key=lambda p: box_iou(p.box, face.box), default=None)
+            if match is not None and box_iou(match.box, face.box) > 0.3:
+                a = self.strength
+                points = a * match.keypoints + (1 - a) * face.keypoints
+                probs = {k: a * match.probabilities.get(k, v) + (1 - a) * v for k, v in face.probabilities.items()}
+                face = replace(face, keypoints=points, probabilities=probs, label=max(probs, key=probs.get))
+            smoothed.append(face)
+        self.previous = smoothed
+        return smoothed
+
+
+def annotate_video(
+    source: VideoSource,
+    output: str | os.PathLike[str] | None,
+    *,
+    csv_path: str | os.PathLike[str] | None = None,
+    preset: str = "fer5",
+    smoothing: float = 0.0,
+    max_frames: int | None = None,
+    annotator: Annotator | None = None,
+    progress: bool = True,
+) -> VideoSummary:
+    """Annotate a video file or camera: write the drawn frames to ``output`` (.mp4) and one CSV row per face per frame.
+
+    The CSV defaults to ``output`` with a ``.csv`` suffix. Ctrl-C stops early; both files keep what was done.
+    """
+    reader = annotator or default_annotator(preset)
+    capture = open_capture(source)
+    fps = capture.get(cv2.CAP_PROP_FPS) or 30.0
+    total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) or None
+    width, height = int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)), int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
+    video_out = Path(output) if output is not None else None
+    table_out = Path(csv_path) if csv_path is not None else (video_out.with_suffix(".csv") if video_out else None)
+    smooth = Smoother(smoothing)
+    frames = faces_written = 0
+    interrupted = False
+    start = time.perf_counter()
+    with _optional_atomic(video_out) as video_tmp, _optional_atomic(table_out) as table_tmp:
+        writer = None
+        if video_tmp is not None:
+            writer = cv2.VideoWriter(str(video_tmp), cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
+            if not writer.isOpened():
+                raise InvalidInputError(f"cannot write video {video_out} (use an .mp4 or .avi name)")
+        handle = open(table_tmp, "w", newline="") if table_tmp is not None else None
+        rows: csv.DictWriter | None = None
+        bar = tqdm(total=max_frames or total, unit="frame", desc="annotating", disable=not progress)
+        try:
+            while max_frames is None or frames < max_frames:
+                ok, frame = capture.read()
+                if not ok:
+                    break
+                gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+                faces = smooth(reader.read(gray))
+                if writer is not None:
+                    writer.write(draw(frame, faces))
+                if handle is not None:
+                    for index, face in enumerate(faces):
+                        row = {"frame": frames, "time": round(frames / fps, 4), "face": index, **face.to_row()}
+                        if rows is None:
+                            rows = csv.DictWriter(handle, fieldnames=list(row))
+                            rows.writeheader()
+                        rows.writerow(row)
+                        faces_written += 1
+                frames += 1
+                bar.update(1)
+                bar.set_postfix(fps=f"{frames / (time.perf_counter() - start):.1f}")
+        except KeyboardInterrupt:
+            interrupted = True
+        finally:
+            bar.close()
+            capture.release()
+            if writer is not None:
+                writer.release()
+            if handle is not None:
+                if rows is None:  # no face at all: still a valid CSV with its header
+                    handle.write("frame,time,face\n")
+                handle.close()
+    return VideoSummary(frames, faces_written, time.perf_counter() - start, video_out, table_out, interrupted)
+
+
+def _optional_atomic(path: Path | None) -> AbstractContextManager[Path | None]:
+    """``atomic_path`` for a path that may be None (then nothing is written)."""
+    return atomic_path(path) if path is not None else nullcontext(None)

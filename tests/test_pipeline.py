@@ -1,0 +1,179 @@
+"""The pipeline: faces in real photos, every input form, video round trip, folders with bad files, clear errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+import keypoints
+from expressions.config import ExpressionConfig
+from expressions.inference import ExpressionModel
+from expressions.model import build_model
+from pipeline import Annotator, InvalidImageError, annotate
+from pipeline.cli import main
+from pipeline.errors import DataNotFoundError
+from pipeline.sample import sample_frame, sample_photo
+from pipeline.video import annotate_video
+
+
+@pytest.fixture(scope="module")
+def annotator() -> Annotator:
+    """Shipped keypoints; the shipped expression model where present, else an untrained one (labels unchecked)."""
+    import expressions
+
+    try:
+        expression_model = expressions.load_model("fer5")
+    except DataNotFoundError:
+        tiny = ExpressionConfig(stem_filters=8, stage_filters=(8, 16), blocks_per_stage=(1, 1))
+        expression_model = ExpressionModel(build_model(tiny), "fer5")
+    return Annotator(keypoint_model=keypoints.load_model(), expression_model=expression_model)
+
+
+@pytest.fixture()
+def default_is_test_annotator(annotator: Annotator, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("pipeline.api.default_annotator", lambda preset="fer5": annotator)
+
+
+def test_sample_photo_has_one_face_with_sane_keypoints(annotator: Annotator) -> None:
+    result = annotate(sample_photo(), annotator=annotator)
+    assert len(result.faces) == 1
+    face = result.faces[0]
+    x, y, w, h = face.box
+    points = face.keypoints
+    assert points.shape == (15, 2)
+    assert ((points[:, 0] >= x) & (points[:, 0] <= x + w) & (points[:, 1] >= y) & (points[:, 1] <= y + h)).all()
+    eyes_y = max(face.keypoint("left_eye_center")[1], face.keypoint("right_eye_center")[1])
+    assert eyes_y < face.keypoint("mouth_center_top_lip")[1] < face.keypoint("mouth_center_bottom_lip")[1] + 1
+    assert face.keypoint("left_eye_center")[0] > face.keypoint("right_eye_center")[0]  # subject's left = image right
+    assert abs(sum(face.probabilities.values()) - 1.0) < 1e-4 and face.label in face.probabilities
+    assert result.image.shape == sample_photo().shape and not np.array_equal(result.image, sample_photo())
+
+
+def test_two_faces_side_by_side(annotator: Annotator) -> None:
+    photo = sample_photo()
+    assert len(annotate(np.hstack([photo, photo[:, ::-1]]), annotator=annotator).faces) == 2
+
+
+def test_blank_image_has_no_face(annotator: Annotator) -> None:
+    result = annotate(np.full((300, 400, 3), 127, np.uint8), annotator=annotator)
+    assert result.faces == [] and len(result.to_dataframe()) == 0
+    assert json.loads(result.to_json())["faces"] == []
+
+
+def test_every_input_form_gives_the_same_faces(annotator: Annotator, tmp_path: Path) -> None:
+    bgr = sample_photo()
+    path = tmp_path / "astronaut.png"
+    cv2.imwrite(str(path), bgr)
+    rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    forms = {
+        "path": (path, "bgr"),
+        "bgr": (bgr, "bgr"),
+        "gray": (cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY), "bgr"),
+        "bgra": (cv2.cvtColor(bgr, cv2.COLOR_BGR2BGRA), "bgr"),
+        "rgb": (rgb, "rgb"),
+        "pil": (Image.fromarray(rgb), "bgr"),
+        "float": (bgr.astype(np.float32) / 255.0, "bgr"),
+    }
+    reference = annotate(bgr, annotator=annotator).faces
+    for name, (image, color) in forms.items():
+        faces = annotate(image, color=color, annotator=annotator).faces
+        assert [f.box for f in faces] == [f.box for f in reference], name
+        assert np.allclose(faces[0].keypoints, reference[0].keypoints, atol=0.5), name
+    rgb_result = annotate(rgb, color="rgb", annotator=annotator)
+    assert np.array_equal(rgb_result.image, cv2.cvtColor(annotate(bgr, annotator=annotator).image, cv2.COLOR_BGR2RGB))
+
+
+def test_result_tables_and_files(annotator: Annotator, tmp_path: Path) -> None:
+    result = annotate(sample_photo(), annotator=annotator)
+    frame = result.to_dataframe()
+    assert {"x", "y", "w", "h", "score", "label", "left_eye_center_x", "mouth_center_bottom_lip_y"} <= set(
+        frame.columns
+    )
+    result.save(tmp_path / "out.jpg")
+    assert cv2.imread(str(tmp_path / "out.jpg")).shape == sample_photo().shape
+    data = json.loads(result.to_json(tmp_path / "faces.json"))
+    assert (
+        data["faces"][0]["keypoints"]["nose_tip"]
+        == json.loads((tmp_path / "faces.json").read_text())["faces"][0]["keypoints"]["nose_tip"]
+    )
+    with pytest.raises(AttributeError):
+        result.faces[0].label = "Happy"  # type: ignore[misc]
+
+
+def test_video_round_trip(annotator: Annotator, tmp_path: Path) -> None:
+    source = tmp_path / "clip.mp4"
+    writer = cv2.VideoWriter(str(source), cv2.VideoWriter_fourcc(*"mp4v"), 10.0, (640, 480))
+    frames = [np.roll(sample_frame(), 8 * i, axis=1) for i in range(6)] + [np.zeros((480, 640, 3), np.uint8)] * 2
+    for frame in frames:
+        writer.write(frame)
+    writer.release()
+    summary = annotate_video(source, tmp_path / "out.mp4", annotator=annotator, smoothing=0.5, progress=False)
+    decoded = []
+    capture = cv2.VideoCapture(str(source))
+    while (frame := capture.read())[0]:
+        decoded.append(len(annotate(frame[1], annotator=annotator, draw=False).faces))
+    assert summary.frames == 8 and decoded[6:] == [0, 0] and min(decoded[:6]) >= 1
+    assert summary.faces == sum(decoded)
+    capture = cv2.VideoCapture(str(tmp_path / "out.mp4"))
+    assert int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) == 8
+    ok, first = capture.read()
+    capture.release()
+    assert ok and first.shape == (480, 640, 3)
+    table = pd.read_csv(tmp_path / "out.csv")
+    assert table.groupby("frame").size().tolist() == decoded[:6]  # one row per face per frame
+    assert table["time"].iloc[-1] == pytest.approx(table["frame"].iloc[-1] / 10.0)
+    assert {"time", "x", "label", "nose_tip_x"} <= set(table.columns)
+
+
+def test_folder_with_bad_files(
+    tmp_path: Path, default_is_test_annotator: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "in" / "nested"
+    folder.mkdir(parents=True)
+    cv2.imwrite(str(folder / "good.jpg"), sample_photo())
+    encoded = cv2.imencode(".jpg", sample_photo())[1].tobytes()
+    (folder / "truncated.jpg").write_bytes(encoded[: len(encoded) // 2])
+    (folder / "notes.jpg").write_text("this is not a picture")
+    out = tmp_path / "out"
+    assert main(["annotate", str(tmp_path / "in"), "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "truncated.jpg" in err and "notes.jpg" in err
+    assert (out / "good_annotated.png").is_file()
+    faces = pd.read_csv(out / "faces.csv")
+    assert len(faces) == 1 and faces["source"].iloc[0].endswith("good.jpg")
+    summary = json.loads((out / "faces.json").read_text())
+    assert summary["annotated"] == 1 and len(summary["errors"]) == 2
+
+
+def _truncated_jpeg(tmp_path: Path) -> Path:
+    encoded = cv2.imencode(".jpg", sample_photo())[1].tobytes()
+    path = tmp_path / "cut.jpg"
+    path.write_bytes(encoded[: len(encoded) // 3])
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "message"),
+    [
+        (lambda p: None, InvalidImageError, "is None"),
+        (lambda p: np.zeros((0, 10, 3), np.uint8), InvalidImageError, "empty"),
+        (lambda p: np.zeros(100, np.uint8), InvalidImageError, "1-D"),
+        (lambda p: np.zeros((20, 20, 5), np.uint8), InvalidImageError, "5 channels"),
+        (lambda p: np.zeros((20, 20), np.complex64), InvalidImageError, "dtype complex64"),
+        (lambda p: np.zeros((20, 20), object), InvalidImageError, "dtype object"),
+        (_truncated_jpeg, InvalidImageError, "truncated"),
+        (lambda p: (p / "text.jpg").write_text("hello") and p / "text.jpg", InvalidImageError, "not an image"),
+        (lambda p: p / "missing.png", FileNotFoundError, "not found"),
+        (lambda p: 42, InvalidImageError, "from int"),
+    ],
+)
+def test_bad_input_raises_clear_errors(annotator: Annotator, tmp_path: Path, make, error, message: str) -> None:
+    with pytest.raises(error, match=message):
+        annotate(make(tmp_path), annotator=annotator)
+    assert issubclass(InvalidImageError, ValueError)

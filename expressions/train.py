@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,7 @@ from expressions.datasets import ExpressionSamples, load_fer2013
 from expressions.model import build_model
 from expressions.presets import Preset, get_preset
 from pipeline.rows import OnError
-from pipeline.training import RunFiles, cosine_schedule, fit_resumable, seed_everything
+from pipeline.training import RunFiles, ShuffledBatches, cosine_schedule, fit_resumable, seed_everything
 
 TRAIN_SPLIT, SELECT_SPLIT = "Training", "PublicTest"
 #: Quick mode (tests, notebook): this many real faces of each class from each split.
@@ -59,33 +58,19 @@ def class_weights(targets: np.ndarray, num_classes: int, power: float) -> np.nda
     return weights / np.mean(weights[targets])
 
 
-class AugmentedExpressions(keras.utils.PyDataset):
+class AugmentedExpressions(ShuffledBatches):
     """Batches of augmented faces, one-hot targets and class-balancing sample weights, reshuffled every epoch."""
 
     def __init__(self, faces: LabelledFaces, config: ExpressionConfig, num_classes: int, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.faces, self.config, self.num_classes = faces, config, num_classes
+        super().__init__(len(faces.targets), config.batch_size, config.seed, **kwargs)
+        self.faces, self.num_classes = faces, num_classes
         self.weights = class_weights(faces.targets, num_classes, config.class_weight_power)[faces.targets]
         self.augment = ExpressionAugmenter(config)
-        self.epoch = 0
-        self.order = self._order()
 
-    def _order(self) -> np.ndarray:
-        return np.random.default_rng([self.config.seed, self.epoch]).permutation(len(self.faces.targets))
-
-    def __len__(self) -> int:
-        return math.ceil(len(self.faces.targets) / self.config.batch_size)
-
-    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        rng = np.random.default_rng([self.config.seed, self.epoch, index])
-        rows = self.order[index * self.config.batch_size : (index + 1) * self.config.batch_size]
+    def make_batch(self, rows: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         images = np.stack([self.augment(self.faces.images[i], rng) for i in rows])[..., None]
         onehot = np.eye(self.num_classes, dtype=np.float32)[self.faces.targets[rows]]
         return images, onehot, self.weights[rows].astype(np.float32)
-
-    def on_epoch_end(self) -> None:
-        self.epoch += 1
-        self.order = self._order()
 
 
 @dataclass

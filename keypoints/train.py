@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,39 +19,25 @@ from keypoints.model import build_model
 from keypoints.split import Split, split_by_person
 from keypoints.targets import encode
 from pipeline.rows import OnError
-from pipeline.training import RunFiles, cosine_schedule, fit_resumable, seed_everything
+from pipeline.training import RunFiles, ShuffledBatches, cosine_schedule, fit_resumable, seed_everything
 
 #: Quick mode (tests, notebook): a small real subset of the training and validation people.
 QUICK_TRAIN, QUICK_VAL = 96, 32
 
 
-class AugmentedFaces(keras.utils.PyDataset):
+class AugmentedFaces(ShuffledBatches):
     """Batches of freshly augmented training faces and scaled targets, reshuffled every epoch."""
 
     def __init__(self, crops: CropSet, config: KeypointConfig, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+        super().__init__(len(crops), config.batch_size, config.seed, **kwargs)
         self.context = crops.context
         self.keypoints = crops.context_keypoints()
         self.config = config
         self.augment = KeypointAugmenter(config)
-        self.epoch = 0
-        self.order = self._order()
 
-    def _order(self) -> np.ndarray:
-        return np.random.default_rng([self.config.seed, self.epoch]).permutation(len(self.context))
-
-    def __len__(self) -> int:
-        return math.ceil(len(self.context) / self.config.batch_size)
-
-    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
-        rng = np.random.default_rng([self.config.seed, self.epoch, index])
-        rows = self.order[index * self.config.batch_size : (index + 1) * self.config.batch_size]
+    def make_batch(self, rows: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         faces, points = zip(*(self.augment(self.context[i], self.keypoints[i], rng) for i in rows), strict=True)
         return np.stack(faces)[..., None], encode(np.stack(points), self.config.input_size)
-
-    def on_epoch_end(self) -> None:
-        self.epoch += 1
-        self.order = self._order()
 
 
 @dataclass

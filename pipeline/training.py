@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 import sys
@@ -117,6 +118,37 @@ def fit_resumable(
             verbose=verbose if verbose is not None else (1 if sys.stdout.isatty() else 2),
         )
     return keras.models.load_model(files.best), state
+
+
+class ShuffledBatches(keras.utils.PyDataset):
+    """Batches of ``size`` rows, reshuffled every epoch; each batch gets its own seeded generator (reproducible).
+
+    Subclasses implement ``make_batch(rows, rng)``.
+    """
+
+    def __init__(self, size: int, batch_size: int, seed: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.size, self.batch_size, self.seed = size, batch_size, seed
+        self.epoch = 0
+        self.order = self._order()
+
+    def _order(self) -> np.ndarray:
+        return np.random.default_rng([self.seed, self.epoch]).permutation(self.size)
+
+    def __len__(self) -> int:
+        return math.ceil(self.size / self.batch_size)
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, ...]:
+        rows = self.order[index * self.batch_size : (index + 1) * self.batch_size]
+        return self.make_batch(rows, np.random.default_rng([self.seed, self.epoch, index]))
+
+    def make_batch(self, rows: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+        """The (inputs, targets[, weights]) of the given rows."""
+        raise NotImplementedError
+
+    def on_epoch_end(self) -> None:
+        self.epoch += 1
+        self.order = self._order()
 
 
 def plot_curves(log: Path, out: Path) -> None:

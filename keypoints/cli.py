@@ -30,7 +30,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--epochs", type=int, help=f"default {defaults.epochs}, or 1 with --quick")
     train.add_argument("--batch-size", type=int, default=defaults.batch_size)
     train.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
+    train.add_argument("--warmup-epochs", type=int, default=defaults.warmup_epochs)
     train.add_argument("--loss", choices=("wing", "mse"), default=defaults.loss)
+    train.add_argument("--init-from", metavar="MODEL", help="start from this .keras model's weights (fine-tuning)")
+    train.add_argument("--rotation-deg", type=float, default=defaults.rotation_deg, help="max augmentation rotation")
+    train.add_argument("--scale", type=float, default=1.0 - defaults.scale_range[0], help="zoom range 1 +- scale")
     train.add_argument("--seed", type=int, default=defaults.seed)
     train.add_argument(
         "--quick", action="store_true", help="a small real subset, one epoch unless --epochs (for tests)"
@@ -81,7 +85,15 @@ def _train(args: argparse.Namespace) -> int:
 
     epochs = args.epochs or (1 if args.quick else KeypointConfig.epochs)
     config = KeypointConfig(
-        epochs=epochs, batch_size=args.batch_size, learning_rate=args.learning_rate, loss=args.loss, seed=args.seed
+        epochs=epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        warmup_epochs=args.warmup_epochs,
+        loss=args.loss,
+        seed=args.seed,
+        init_from=args.init_from,
+        rotation_deg=args.rotation_deg,
+        scale_range=(1.0 - args.scale, 1.0 + args.scale),
     )
     result = train(
         config,

@@ -30,6 +30,7 @@ class KeypointConfig(JsonConfig):
     warmup_epochs: int = 3
     patience: int = 30  # early stopping on validation RMSE
     seed: int = 0
+    init_from: str | None = None  # start from this model's weights (a fine-tuning stage) instead of from scratch
     # augmentation (image and keypoints move together)
     flip_prob: float = 0.5
     rotation_deg: float = 18.0

@@ -36,6 +36,17 @@ def export_run(
             KeypointModel(keras.models.load_model(model_file, compile=False), tta=False), crops
         )["overall"],
     }
+    state = json.loads(files.state.read_text())
+    if config.init_from and (Path(config.init_from).parent / "state.json").is_file():
+        earlier = json.loads((Path(config.init_from).parent / "state.json").read_text())
+        state["stages"] = [
+            {
+                "run": str(Path(config.init_from).parent),
+                **{k: earlier.get(k) for k in ("epoch", "best_epoch", "train_seconds")},
+            },
+            {"run": str(files.root), **{k: state.get(k) for k in ("epoch", "best_epoch", "train_seconds")}},
+        ]
+        state["train_seconds"] = float(state["train_seconds"]) + float(earlier.get("train_seconds", 0.0))
     return write_model_card(
         card_file,
         name="facexpr keypoints (15 Kaggle keypoints, 96x96 gray)",
@@ -43,7 +54,7 @@ def export_run(
         data_files=[dataset_file(YOUTUBE_FACES_KEYPOINTS, data_dir)],
         config=config.to_json(),
         metrics=metrics,
-        run_state=json.loads(files.state.read_text()),
+        run_state=state,
         command=command,
         notes=(
             "YouTube-Faces 68-point landmarks mapped to the 15 Kaggle keypoints; crops by pipeline.crop.KEYPOINT_CROP "

@@ -104,8 +104,15 @@ def train(
     files = RunFiles(Path(run_dir))
     files.root.mkdir(parents=True, exist_ok=True)
     config.save(files.config)
+
+    def build() -> keras.Model:
+        model = compiled_model(config, len(train_data))
+        if config.init_from:
+            model.set_weights(keras.models.load_model(config.init_from, compile=False).get_weights())
+        return model
+
     model, state = fit_resumable(
-        lambda: compiled_model(config, len(train_data)),
+        build,
         train_data,
         val_data,
         files.root,

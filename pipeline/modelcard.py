@@ -46,6 +46,7 @@ def write_model_card(
             "best_epoch": run_state.get("best_epoch"),
             "selected_on": run_state.get("monitor"),
             "train_seconds": round(float(run_state.get("train_seconds", 0.0)), 1),
+            "stages": run_state.get("stages"),
             "machine": run_state.get("machine"),
         },
         "config": config,

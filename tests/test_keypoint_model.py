@@ -47,6 +47,11 @@ def test_quick_training_run_learns_and_resumes(tmp_path: Path, training_dir: Pat
     log = np.loadtxt(run / "log.csv", delimiter=",", skiprows=1, ndmin=2)
     assert len(log) == 2 and np.isfinite(log).all() and float(log[0, 1]) == first_loss
     assert any(isolated_cache.glob("youtube-crops-*.npz"))  # crops are cached for the next run
+    tuned = train(
+        config.replace(init_from=str(run / "best.keras")), tmp_path / "tuned", data_dir=training_dir, quick=True
+    )
+    assert json.loads((tmp_path / "tuned" / "config.json").read_text())["init_from"].endswith("best.keras")
+    assert tuned.state["epoch"] == 1
 
 
 @pytest.fixture(scope="module")

@@ -57,7 +57,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     evaluate.add_argument(
         "--kaggle-csv", metavar="CSV", help="evaluate on a Kaggle Facial Keypoints CSV's held-out split"
     )
-    evaluate.add_argument("--no-tta", action="store_true", help="do not average with the mirrored face")
+    evaluate.add_argument("--tta", action="store_true", help="average each face with its mirror image")
 
     export = add_command(
         commands,
@@ -115,5 +115,5 @@ def _train(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     from keypoints.evaluate import evaluate_heldout
 
-    evaluate_heldout(args.model, args.out, args.data, args.kaggle_csv, tta=not args.no_tta, on_error=args.on_error)
+    evaluate_heldout(args.model, args.out, args.data, args.kaggle_csv, tta=args.tta, on_error=args.on_error)
     return 0

@@ -80,7 +80,7 @@ def evaluate_heldout(
     out_dir: str | os.PathLike[str] | None,
     data_dir: str | os.PathLike[str] | None = None,
     kaggle_csv: str | None = None,
-    tta: bool = True,
+    tta: bool = False,
     on_error: OnError = "raise",
 ) -> dict[str, Any]:
     """Evaluate the shipped (or given) model on the held-out people of its own config's split."""

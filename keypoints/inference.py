@@ -21,9 +21,13 @@ CARD_FILE = WEIGHTS_DIR / "model_card.json"
 
 
 class KeypointModel:
-    """A keypoints network behind one compiled call; ``tta`` averages each face with its mirror image."""
+    """A keypoints network behind one compiled call; ``tta`` averages each face with its mirror image.
 
-    def __init__(self, model: keras.Model, tta: bool = True) -> None:
+    Mirror averaging is off by default: on the validation people it improved RMSE by 0.5% (2.188 -> 2.176 px)
+    for about 4 ms more per frame.
+    """
+
+    def __init__(self, model: keras.Model, tta: bool = False) -> None:
         self.network = model
         self.size = int(model.input_shape[1])
         self.tta = tta
@@ -51,7 +55,7 @@ class KeypointModel:
 
 
 @functools.lru_cache(maxsize=4)
-def load_model(path: str | os.PathLike[str] | None = None, tta: bool = True) -> KeypointModel:
+def load_model(path: str | os.PathLike[str] | None = None, tta: bool = False) -> KeypointModel:
     """The keypoints model at ``path`` (default: the shipped weights), loaded once and cached."""
     file = Path(path) if path is not None else MODEL_FILE
     if not file.is_file():

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 
 from expressions.config import ExpressionConfig
-from expressions.presets import DEFAULT_PRESET, PRESETS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``expressions`` command group and the ``report`` command."""
-    from pipeline.cli import _Formatter, add_command, add_data_flag
+    from pipeline.cli import _Formatter, add_command, add_data_flag, add_preset_flag
 
     group = subparsers.add_parser(
         "expressions", help="train, evaluate or ship expression models", formatter_class=_Formatter
@@ -27,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "facexpr expressions train --data ../shared/data --preset fer5 --run-dir runs/fer5",
     )
     add_data_flag(train)
-    train.add_argument("--preset", choices=sorted(PRESETS), default=defaults.preset)
+    add_preset_flag(train, defaults.preset)
     train.add_argument("--labels", choices=("fer2013", "ferplus"), default=defaults.labels, help="label source")
     train.add_argument("--run-dir", default=None, help="checkpoints, log.csv, curves.png (default runs/<preset>)")
     train.add_argument("--epochs", type=int, help=f"default {defaults.epochs}, or 1 with --quick")
@@ -44,7 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "Classification report of an expression model (PrivateTest by default); the same as `facexpr report`.",
         "facexpr expressions evaluate --data ../shared/data --preset fer7",
     )
-    _report_arguments(evaluate, add_data_flag)
+    _report_arguments(evaluate)
 
     report = add_command(
         subparsers,
@@ -54,7 +52,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "folder, and write it as JSON, CSV and a confusion-matrix PNG.",
         "facexpr report --data ../shared/data --preset fer5 --split PrivateTest --out outputs/report-fer5",
     )
-    _report_arguments(report, add_data_flag)
+    _report_arguments(report)
 
     export = add_command(
         commands,
@@ -69,11 +67,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument("--command", required=True, help="the exact command that trained the run (goes into the card)")
 
 
-def _report_arguments(
-    parser: argparse.ArgumentParser, add_data_flag: Callable[[argparse.ArgumentParser], None]
-) -> None:
+def _report_arguments(parser: argparse.ArgumentParser) -> None:
+    from pipeline.cli import add_data_flag, add_preset_flag
+
     add_data_flag(parser)
-    parser.add_argument("--preset", choices=sorted(PRESETS), default=DEFAULT_PRESET)
+    add_preset_flag(parser)
     parser.add_argument("--model", metavar="PATH", help="a .keras model (default: the shipped weights of --preset)")
     parser.add_argument("--split", choices=("Training", "PublicTest", "PrivateTest"), default="PrivateTest")
     parser.add_argument("--labels", choices=("fer2013", "ferplus"), default="fer2013", help="label source")

@@ -77,10 +77,10 @@ def parse_fer_table(table: pd.DataFrame, source: Path | str, on_error: OnError =
     )
 
 
-def read_fer_csv(path: Path, nrows: int | None = None) -> pd.DataFrame:
+def read_fer_csv(path: Path) -> pd.DataFrame:
     """The raw FER2013 table (gzip is read directly), all columns as text for validation."""
     try:
-        return pd.read_csv(path, dtype=str, nrows=nrows, keep_default_na=False)
+        return pd.read_csv(path, dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as error:
         raise DataFormatError(f"{path}: not a readable FER2013 CSV ({error})") from error
 

@@ -12,7 +12,6 @@ from tqdm.auto import tqdm
 from expressions.datasets import load_fer2013
 from expressions.folders import load_image_folder
 from expressions.inference import ExpressionModel, load_model
-from expressions.presets import get_preset
 from expressions.report import write_report
 from expressions.train import preset_faces
 from pipeline.rows import OnError
@@ -56,5 +55,4 @@ def evaluate_model_file(
     preset: str, model_path: str | os.PathLike[str] | None, out_dir: str | os.PathLike[str] | None, **kwargs: Any
 ) -> dict[str, Any]:
     """Evaluate the shipped model of ``preset`` (or the .keras file at ``model_path``)."""
-    get_preset(preset)
     return evaluate(load_model(preset, str(model_path) if model_path else None), out_dir, **kwargs)

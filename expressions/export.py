@@ -46,6 +46,7 @@ def export_run(
         model_file.with_suffix(".card.json"),
         name=f"facexpr expressions ({config.preset}: {', '.join(model.classes)})",
         model_file=model_file,
+        parameters=model.network.count_params(),
         data_files=data_files,
         config=config.to_json(),
         metrics=metrics,

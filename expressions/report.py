@@ -14,16 +14,9 @@ from pipeline.atomic import write_json, write_text
 from pipeline.figures import plt, save_figure
 
 
-def classification_table(truth: np.ndarray, predicted: np.ndarray, classes: tuple[str, ...]) -> pd.DataFrame:
-    """scikit-learn's classification report as a DataFrame (one row per class, then the averages)."""
-    report = classification_report(
-        truth,
-        predicted,
-        labels=list(range(len(classes))),
-        target_names=list(classes),
-        output_dict=True,
-        zero_division=0,
-    )
+def classification_table(report: dict[str, Any]) -> pd.DataFrame:
+    """scikit-learn's classification report (its ``output_dict`` form) as a DataFrame: classes, then averages."""
+    report = dict(report)
     accuracy = report.pop("accuracy")
     table = pd.DataFrame(report).T
     table.loc["accuracy"] = [np.nan, np.nan, accuracy, table.loc["macro avg", "support"]]
@@ -66,13 +59,12 @@ def write_report(
 ) -> dict[str, Any]:
     """Print the report; with ``out_dir`` also write report.json, report.csv, confusion.csv and confusion.png."""
     labels = list(range(len(classes)))
+    options = {"labels": labels, "target_names": list(classes), "zero_division": 0}
     print(f"Classification report: {title}")
-    print(classification_report(truth, predicted, labels=labels, target_names=list(classes), digits=4, zero_division=0))
-    table = classification_table(truth, predicted, classes)
+    print(classification_report(truth, predicted, digits=4, **options))
     result = {"title": title, "classes": list(classes), **summary(truth, predicted, classes), **(extra or {})}
-    result["report"] = classification_report(
-        truth, predicted, labels=labels, target_names=list(classes), output_dict=True, zero_division=0
-    )
+    result["report"] = classification_report(truth, predicted, output_dict=True, **options)
+    table = classification_table(result["report"])
     result["confusion_matrix"] = confusion_matrix(truth, predicted, labels=labels).tolist()
     if out_dir is not None:
         out = Path(out_dir)

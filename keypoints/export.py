@@ -36,11 +36,12 @@ def export_run(
         "heldout_people_mirror_tta": evaluate_model(KeypointModel(network, tta=True), crops)["overall"],
     }
     state = json.loads(files.state.read_text())
-    if config.init_from and (Path(config.init_from).parent / "state.json").is_file():
-        earlier = json.loads((Path(config.init_from).parent / "state.json").read_text())
+    earlier_run = Path(config.init_from).parent if config.init_from else None
+    if earlier_run is not None and (earlier_run / "state.json").is_file():
+        earlier = json.loads((earlier_run / "state.json").read_text())
         state["stages"] = [
             {
-                "run": str(Path(config.init_from).parent),
+                "run": str(earlier_run),
                 **{k: earlier.get(k) for k in ("epoch", "best_epoch", "train_seconds")},
             },
             {"run": str(files.root), **{k: state.get(k) for k in ("epoch", "best_epoch", "train_seconds")}},
@@ -50,6 +51,7 @@ def export_run(
         card_file,
         name="facexpr keypoints (15 Kaggle keypoints, 96x96 gray)",
         model_file=model_file,
+        parameters=network.count_params(),
         data_files=[dataset_file(YOUTUBE_FACES_KEYPOINTS, data_dir)],
         config=config.to_json(),
         metrics=metrics,

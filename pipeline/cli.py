@@ -41,6 +41,13 @@ def add_data_flag(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_preset_flag(parser: argparse.ArgumentParser, default: str | None = None) -> None:
+    """The expression preset (class set) a command uses."""
+    from expressions.presets import DEFAULT_PRESET, PRESETS
+
+    parser.add_argument("--preset", choices=sorted(PRESETS), default=default or DEFAULT_PRESET)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full ``facexpr`` parser."""
     from expressions import cli as expressions_cli

@@ -7,12 +7,10 @@ import os
 import sys
 from pathlib import Path
 
-from expressions.presets import DEFAULT_PRESET, PRESETS
-
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the pipeline's commands."""
-    from pipeline.cli import add_command
+    from pipeline.cli import add_command, add_preset_flag
 
     annotate = add_command(
         subparsers,
@@ -24,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     annotate.add_argument("inputs", nargs="+", metavar="IMG_OR_DIR")
     annotate.add_argument("-o", "--out", required=True, metavar="OUTDIR")
-    annotate.add_argument("--preset", choices=sorted(PRESETS), default=DEFAULT_PRESET)
+    add_preset_flag(annotate)
 
     video = add_command(
         subparsers,
@@ -36,7 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     video.add_argument("input", metavar="IN")
     video.add_argument("-o", "--out", required=True, metavar="OUT.mp4")
     video.add_argument("--csv", metavar="OUT.csv", help="per-frame faces (default: OUT with .csv)")
-    video.add_argument("--preset", choices=sorted(PRESETS), default=DEFAULT_PRESET)
+    add_preset_flag(video)
     video.add_argument("--smoothing", type=float, default=0.0, help="0 (off) to <1: smooth faces that persist")
     video.add_argument("--max-frames", type=int, help="stop after this many frames")
 
@@ -48,7 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "facexpr webcam --camera 0",
     )
     webcam.add_argument("--camera", type=int, default=0)
-    webcam.add_argument("--preset", choices=sorted(PRESETS), default=DEFAULT_PRESET)
+    add_preset_flag(webcam)
     webcam.add_argument("--smoothing", type=float, default=0.5)
 
     demo = add_command(
@@ -59,7 +57,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "facexpr demo -o outputs/demo",
     )
     demo.add_argument("-o", "--out", default="outputs/demo", metavar="OUTDIR")
-    demo.add_argument("--preset", choices=sorted(PRESETS), default=DEFAULT_PRESET)
+    add_preset_flag(demo)
 
     bench = add_command(
         subparsers,
@@ -70,7 +68,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     bench.add_argument("--frames", type=int, default=300)
     bench.add_argument("--repeats", type=int, default=100)
-    bench.add_argument("--preset", choices=sorted(PRESETS), default=DEFAULT_PRESET)
+    add_preset_flag(bench)
 
 
 def _annotate(args: argparse.Namespace) -> int:

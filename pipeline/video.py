@@ -15,11 +15,15 @@ from tqdm.auto import tqdm
 from pipeline.annotator import Annotator
 from pipeline.api import default_annotator
 from pipeline.atomic import atomic_path
+from pipeline.detect import box_iou
 from pipeline.draw import draw
 from pipeline.errors import InvalidInputError
 from pipeline.faces import Face
+from pipeline.tracking import TrackingDetector
 
 VideoSource = str | os.PathLike[str] | int
+#: Frames between two full-frame face searches in a video (faces are followed in between).
+DETECT_EVERY = 10
 
 
 @dataclass(frozen=True)
@@ -54,14 +58,6 @@ def open_capture(source: VideoSource) -> cv2.VideoCapture:
     return capture
 
 
-def box_iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
-    """Intersection over union of two (x, y, w, h) boxes."""
-    ix = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    iy = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    return inter / float(a[2] * a[3] + b[2] * b[3] - inter) if inter else 0.0
-
-
 class Smoother:
     """Exponential smoothing of keypoints and probabilities for a face that persists (box IoU > 0.3) across frames."""
 
@@ -87,6 +83,11 @@ class Smoother:
         return smoothed
 
 
+def video_reader(annotator: Annotator, detect_every: int = DETECT_EVERY) -> Annotator:
+    """``annotator``'s models behind a detector that follows faces from frame to frame."""
+    return annotator.with_detector(TrackingDetector(annotator.detector, every=detect_every))
+
+
 def annotate_video(
     source: VideoSource,
     output: str | os.PathLike[str] | None,
@@ -94,15 +95,18 @@ def annotate_video(
     csv_path: str | os.PathLike[str] | None = None,
     preset: str = "fer5",
     smoothing: float = 0.0,
+    detect_every: int = DETECT_EVERY,
     max_frames: int | None = None,
     annotator: Annotator | None = None,
     progress: bool = True,
 ) -> VideoSummary:
     """Annotate a video file or camera: write the drawn frames to ``output`` (.mp4) and one CSV row per face per frame.
 
-    The CSV defaults to ``output`` with a ``.csv`` suffix. Ctrl-C stops early; both files keep what was done.
+    The whole frame is searched for faces every ``detect_every`` frames (1: every frame); in between, each face is
+    followed near where it was (``TrackingDetector``). The CSV defaults to ``output`` with a ``.csv`` suffix.
+    Ctrl-C stops early; both files keep what was done.
     """
-    reader = annotator or default_annotator(preset)
+    reader = video_reader(annotator or default_annotator(preset), detect_every)
     capture = open_capture(source)
     fps = capture.get(cv2.CAP_PROP_FPS) or 30.0
     total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) or None

@@ -17,11 +17,11 @@ class ExpressionConfig(JsonConfig):
     input_size: int = 48
     # model
     stem_filters: int = 32
-    stage_filters: tuple[int, ...] = (64, 128, 256)
+    stage_filters: tuple[int, ...] = (48, 96, 192)  # 1.56M parameters: ~110 img/s on 2 CPU cores
     blocks_per_stage: tuple[int, ...] = (2, 2, 2)
     head_dropout: float = 0.4
     # optimisation
-    epochs: int = 40
+    epochs: int = 30
     batch_size: int = 64
     learning_rate: float = 2e-3
     weight_decay: float = 5e-4

@@ -61,8 +61,8 @@ def class_weights(targets: np.ndarray, num_classes: int, power: float) -> np.nda
 class AugmentedExpressions(ShuffledBatches):
     """Batches of augmented faces, one-hot targets and class-balancing sample weights, reshuffled every epoch."""
 
-    def __init__(self, faces: LabelledFaces, config: ExpressionConfig, num_classes: int, **kwargs: Any) -> None:
-        super().__init__(len(faces.targets), config.batch_size, config.seed, **kwargs)
+    def __init__(self, faces: LabelledFaces, config: ExpressionConfig, num_classes: int) -> None:
+        super().__init__(len(faces.targets), config.batch_size, config.seed)
         self.faces, self.num_classes = faces, num_classes
         self.weights = class_weights(faces.targets, num_classes, config.class_weight_power)[faces.targets]
         self.augment = ExpressionAugmenter(config)

@@ -74,6 +74,7 @@ def _report_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--out", default=None, help="report.json, report.csv, confusion.png (default outputs/report-<preset>)"
     )
+    parser.add_argument("--tta", action="store_true", help="average each face with its mirror image")
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -104,6 +105,7 @@ def _report(args: argparse.Namespace) -> int:
         args.preset,
         args.model,
         args.out or f"outputs/report-{args.preset}",
+        tta=args.tta,
         split=args.split,
         folder=args.folder,
         data_dir=args.data,

@@ -48,11 +48,16 @@ def evaluate(
         part = preset_faces(samples, preset, split, model.size)
         faces, truth = part.images, part.targets
         title, extra = f"{preset.name} on FER2013 {split}", {"split": split, "labels": labels}
+    extra["mirror_tta"] = model.tta
     return write_report(truth, predict_all(model, faces, progress), preset.classes, out_dir, title, extra)
 
 
 def evaluate_model_file(
-    preset: str, model_path: str | os.PathLike[str] | None, out_dir: str | os.PathLike[str] | None, **kwargs: Any
+    preset: str,
+    model_path: str | os.PathLike[str] | None,
+    out_dir: str | os.PathLike[str] | None,
+    tta: bool = False,
+    **kwargs: Any,
 ) -> dict[str, Any]:
-    """Evaluate the shipped model of ``preset`` (or the .keras file at ``model_path``)."""
-    return evaluate(load_model(preset, str(model_path) if model_path else None), out_dir, **kwargs)
+    """Evaluate the shipped model of ``preset`` (or the .keras file at ``model_path``), optionally mirror-averaged."""
+    return evaluate(load_model(preset, str(model_path) if model_path else None, tta), out_dir, **kwargs)

@@ -41,12 +41,13 @@ class ExpressionModel:
     """A classifier behind one compiled call, reporting the classes of ``preset``.
 
     A network trained on all seven FER2013 classes serves any preset: its probabilities are restricted to the
-    preset's classes and renormalised.
+    preset's classes and renormalised. ``tta`` averages each face's probabilities with its mirror image's.
     """
 
-    def __init__(self, network: keras.Model, preset: str | Preset = DEFAULT_PRESET) -> None:
+    def __init__(self, network: keras.Model, preset: str | Preset = DEFAULT_PRESET, tta: bool = False) -> None:
         self.network = network
         self.preset = get_preset(preset)
+        self.tta = tta
         self.size = int(network.input_shape[1])
         outputs = int(network.output_shape[-1])
         if outputs == self.preset.num_classes:
@@ -64,7 +65,12 @@ class ExpressionModel:
     def probabilities(self, faces: np.ndarray) -> np.ndarray:
         """(N, C) class probabilities of gray or BGR faces, uint8 or float, any size."""
         batch = to_gray_batch(as_float_batch(faces), self.size)
+        n = len(batch)
+        if self.tta:
+            batch = np.concatenate([batch, batch[:, :, ::-1]])
         probs = self._call(batch[..., None].astype(np.float32))[:, self.columns]
+        if self.tta:
+            probs = (probs[:n] + probs[n:]) / 2.0
         return probs / probs.sum(axis=1, keepdims=True)
 
     def predict(self, faces: np.ndarray) -> tuple[list[str], np.ndarray]:
@@ -74,7 +80,9 @@ class ExpressionModel:
 
 
 @functools.lru_cache(maxsize=8)
-def load_model(preset: str = DEFAULT_PRESET, path: str | os.PathLike[str] | None = None) -> ExpressionModel:
+def load_model(
+    preset: str = DEFAULT_PRESET, path: str | os.PathLike[str] | None = None, tta: bool = False
+) -> ExpressionModel:
     """The expression model of ``preset`` (shipped weights unless ``path``), loaded once and cached."""
     file = Path(path) if path is not None else weights_file(preset)
     if not file.is_file():
@@ -82,7 +90,7 @@ def load_model(preset: str = DEFAULT_PRESET, path: str | os.PathLike[str] | None
             f"expression model not found: {file}. Shipped presets install with the package; "
             "train your own with `facexpr expressions train`."
         )
-    return ExpressionModel(keras.models.load_model(file, compile=False), preset)
+    return ExpressionModel(keras.models.load_model(file, compile=False), preset, tta=tta)
 
 
 def predict(

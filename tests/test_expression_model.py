@@ -70,6 +70,16 @@ def test_predict_shapes_and_probabilities(tiny_model: ExpressionModel, fer_sampl
     assert tiny_model.predict(big)[1].shape == (6, 5)  # any size, float in 0..1
 
 
+def test_mirror_averaging_reads_a_face_and_its_mirror_alike(tiny_model: ExpressionModel, fer_sample: Path) -> None:
+    faces = load_fer2013(fer_sample).images[:4]
+    mirrored = ExpressionModel(tiny_model.network, "fer5", tta=True)
+    probs = mirrored.probabilities(faces)
+    assert np.allclose(probs, mirrored.probabilities(faces[:, :, ::-1]), atol=1e-5)
+    assert np.allclose(probs.sum(axis=1), 1.0, atol=1e-5)
+    plain = tiny_model.probabilities(faces)
+    assert np.allclose(probs, (plain + tiny_model.probabilities(faces[:, :, ::-1])) / 2, atol=1e-5)
+
+
 def test_seven_class_network_serves_five_class_preset(fer_sample: Path) -> None:
     model = ExpressionModel(build_model(TINY.replace(preset="fer7")), "fer5")
     probs = model.probabilities(load_fer2013(fer_sample).images[:3])

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 DATA ?= $(or $(FACEXPR_DATA),$(if $(wildcard ../shared/data),../shared/data,data))
 OUT ?= outputs
 
-.PHONY: install demo test lint clean
+.PHONY: install demo test notebook bench lint clean
 
 $(BIN)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,10 +17,16 @@ $(BIN)/.installed: setup.cfg pyproject.toml
 install: $(BIN)/.installed
 
 demo: install
-	$(BIN)/facexpr keypoints evaluate --data $(DATA) --out $(OUT)/demo
+	$(BIN)/facexpr demo --out $(OUT)/demo
 
 test: install
 	FACEXPR_DATA=$(DATA) $(BIN)/python -m pytest -q
+
+notebook: install
+	FACEXPR_DATA=$(DATA) $(BIN)/python notebooks/run_notebook.py
+
+bench: install
+	$(BIN)/facexpr bench
 
 lint: install
 	$(BIN)/ruff check .

@@ -177,3 +177,12 @@ def test_bad_input_raises_clear_errors(annotator: Annotator, tmp_path: Path, mak
     with pytest.raises(error, match=message):
         annotate(make(tmp_path), annotator=annotator)
     assert issubclass(InvalidImageError, ValueError)
+
+
+def test_demo_command_writes_the_picture_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "-o", str(tmp_path)]) == 0  # the shipped models, as a new user runs it
+    picture = cv2.imread(str(tmp_path / "astronaut_annotated.png"))
+    assert picture is not None and picture.shape == sample_photo().shape
+    faces = json.loads((tmp_path / "astronaut.json").read_text())["faces"]
+    assert len(faces) == 1 and faces[0]["label"] in ("Angry", "Disgust", "Sad", "Happy", "Surprise")
+    assert "wrote" in capsys.readouterr().out

@@ -44,6 +44,16 @@ class ExpressionSamples:
             raise ValueError(f"unknown split {usage!r}; FER2013 has {', '.join(USAGES)}")
         return self.subset(self.usage == usage)
 
+    def class_counts(self) -> pd.DataFrame:
+        """Faces per FER2013 class (rows) and split (columns)."""
+        return pd.crosstab(
+            pd.Categorical(np.asarray(FER2013_CLASSES)[self.labels], categories=FER2013_CLASSES),
+            pd.Categorical(self.usage, categories=USAGES),
+            rownames=["class"],
+            colnames=["split"],
+            dropna=False,
+        )
+
 
 def parse_fer_table(table: pd.DataFrame, source: Path | str, on_error: OnError = "raise") -> ExpressionSamples:
     """Validate and parse a FER2013 table; bad rows are reported by line number (raise, or skip and count)."""

@@ -7,13 +7,13 @@ import math
 import numpy as np
 import pandas as pd
 
-from pipeline.figures import plt
+from pipeline.figures import label_pixel_axes, plt
 
 
 def keypoint_grid(
-    faces: np.ndarray, truth: np.ndarray | None, predicted: np.ndarray, title: str, columns: int = 6
+    faces: np.ndarray, truth: np.ndarray | None, predicted: np.ndarray | None, title: str, columns: int = 6
 ) -> plt.Figure:
-    """Faces with true (green) and predicted (red) keypoints."""
+    """Faces with true (green) and/or predicted (red) keypoints."""
     count = len(faces)
     rows = max(1, math.ceil(count / columns))
     fig, axes = plt.subplots(rows, columns, figsize=(2.0 * columns, 2.0 * rows + 0.6), squeeze=False)
@@ -24,10 +24,12 @@ def keypoint_grid(
         ax.imshow(faces[i].squeeze(), cmap="gray", vmin=0, vmax=255)
         if truth is not None:
             ax.scatter(truth[i, :, 0], truth[i, :, 1], s=9, c="lime", label="truth")
-        ax.scatter(predicted[i, :, 0], predicted[i, :, 1], s=9, c="red", marker="x", label="predicted")
+        if predicted is not None:
+            ax.scatter(predicted[i, :, 0], predicted[i, :, 1], s=9, c="red", marker="x", label="predicted")
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=2)
     fig.suptitle(title)
+    label_pixel_axes(fig)
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     return fig
 

@@ -1,0 +1,27 @@
+"""The tour notebook runs end to end in quick mode (tiny training subsets), with nbclient."""
+
+from __future__ import annotations
+
+import runpy
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_notebook_runs_in_quick_mode(data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FACEXPR_DATA", str(data_dir.resolve()))
+    monkeypatch.setenv("FACEXPR_NOTEBOOK_OUT", str(tmp_path / "out"))
+    execute_notebook = runpy.run_path(str(ROOT / "notebooks" / "run_notebook.py"))["execute_notebook"]
+    executed = execute_notebook(output=tmp_path / "tour.ipynb", quick=True, timeout=600)  # raises on any cell error
+    text = "\n".join(
+        output.get("text", "") for cell in executed.cells if cell.cell_type == "code" for output in cell.outputs
+    )
+    assert "quick mode: True" in text
+    assert "RMSE" in text and "precision" in text and "recall" in text
+    images = sum("image/png" in output.get("data", {}) for cell in executed.cells for output in cell.get("outputs", []))
+    assert images >= 10
+    assert (tmp_path / "out" / "report-fer5" / "report.json").is_file()
+    assert (tmp_path / "tour.ipynb").is_file()

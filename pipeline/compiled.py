@@ -27,7 +27,8 @@ def _compile(model: keras.Model) -> Callable[[np.ndarray], object]:
     if backend == "tensorflow":
         import tensorflow as tf
 
-        return tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+        signature = [tf.TensorSpec((None, *model.input_shape[1:]), tf.float32)]  # any batch size, one trace
+        return tf.function(lambda x: model(x, training=False), input_signature=signature)
     if backend == "jax":
         import jax
 

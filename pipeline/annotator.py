@@ -8,8 +8,8 @@ import expressions
 import keypoints
 from expressions.inference import ExpressionModel
 from keypoints.inference import KeypointModel
-from pipeline.crop import EXPRESSION_CROP, KEYPOINT_CROP
-from pipeline.detect import FaceDetector, get_detector
+from pipeline.crop import EXPRESSION_CROP, KEYPOINT_CROP, CropTransform
+from pipeline.detect import Detection, FaceDetector, get_detector
 from pipeline.faces import Face
 
 
@@ -36,12 +36,18 @@ class Annotator:
         detections = self.detector.detect(gray)
         if not detections:
             return []
-        keypoint_crops, transforms = zip(*(KEYPOINT_CROP.crop(gray, d.box) for d in detections), strict=True)
-        expression_crops = [EXPRESSION_CROP.crop(gray, d.box)[0] for d in detections]
-        points = self.keypoint_model.predict(np.stack(keypoint_crops))
-        labels, probs = self.expression_model.predict(np.stack(expression_crops))
+        keypoint_crops, transforms, expression_crops = face_crops(gray, detections)
+        points = self.keypoint_model.predict(keypoint_crops)
+        labels, probs = self.expression_model.predict(expression_crops)
         classes = self.expression_model.classes
         return [
             Face(d.box, d.score, t.to_image(p), label, dict(zip(classes, row.tolist(), strict=True)))
             for d, t, p, label, row in zip(detections, transforms, points, labels, probs, strict=True)
         ]
+
+
+def face_crops(gray: np.ndarray, detections: list[Detection]) -> tuple[np.ndarray, list[CropTransform], np.ndarray]:
+    """Each face's keypoint crop (96x96) with its transform back to the image, and its expression crop (48x48)."""
+    keypoint_crops, transforms = zip(*(KEYPOINT_CROP.crop(gray, d.box) for d in detections), strict=True)
+    expression_crops = [EXPRESSION_CROP.crop(gray, d.box)[0] for d in detections]
+    return np.stack(keypoint_crops), list(transforms), np.stack(expression_crops)

@@ -12,11 +12,12 @@ from typing import Any
 import cv2
 import numpy as np
 
+from pipeline.annotator import face_crops
 from pipeline.api import annotate, default_annotator
-from pipeline.crop import EXPRESSION_CROP, KEYPOINT_CROP
 from pipeline.draw import draw
 from pipeline.sample import sample_frame
-from pipeline.video import DETECT_EVERY, annotate_video
+from pipeline.tracking import DETECT_EVERY
+from pipeline.video import annotate_video
 
 
 def write_test_video(path: Path, frames: int, width: int = 640, height: int = 480, fps: float = 30.0) -> Path:
@@ -49,8 +50,7 @@ def run_benchmark(frames: int = 300, repeats: int = 100, preset: str = "fer5") -
     faces = annotate(frame, annotator=annotator).faces
     detections = annotator.detector.detect(gray)
     box = detections[0].box
-    keypoint_crops = np.stack([KEYPOINT_CROP.crop(gray, d.box)[0] for d in detections])
-    expression_crops = np.stack([EXPRESSION_CROP.crop(gray, d.box)[0] for d in detections])
+    keypoint_crops, _, expression_crops = face_crops(gray, detections)
     stages = {
         "detect_full_frame": lambda: annotator.detector.detect(gray),
         "detect_near_last_box": lambda: annotator.detector.detect_near(gray, box),

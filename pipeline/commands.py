@@ -75,7 +75,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def add_detect_every_flag(parser: argparse.ArgumentParser) -> None:
     """How often a video's whole frame is searched for faces."""
-    from pipeline.video import DETECT_EVERY
+    from pipeline.tracking import DETECT_EVERY
 
     parser.add_argument(
         "--detect-every",

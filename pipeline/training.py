@@ -159,15 +159,13 @@ class ShuffledBatches:
     def __len__(self) -> int:
         return math.ceil(self.size / self.batch_size)
 
-    def batch(self, epoch: int, index: int) -> tuple[np.ndarray, ...]:
-        """Batch ``index`` of ``epoch``."""
-        order = np.random.default_rng([self.seed, epoch]).permutation(self.size)
-        rows = order[index * self.batch_size : (index + 1) * self.batch_size]
-        return self.make_batch(rows, np.random.default_rng([self.seed, epoch, index]))
-
     def epoch(self, epoch: int) -> tuple[np.ndarray, ...]:
         """All batches of ``epoch`` in order, concatenated: (inputs, targets[, sample weights])."""
-        batches = [self.batch(epoch, index) for index in range(len(self))]
+        order = np.random.default_rng([self.seed, epoch]).permutation(self.size)
+        batches = [
+            self.make_batch(order[start : start + self.batch_size], np.random.default_rng([self.seed, epoch, index]))
+            for index, start in enumerate(range(0, self.size, self.batch_size))
+        ]
         return tuple(np.concatenate(parts) for parts in zip(*batches, strict=True))
 
     def make_batch(self, rows: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, ...]:

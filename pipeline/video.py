@@ -19,12 +19,9 @@ from pipeline.detect import box_iou
 from pipeline.draw import draw
 from pipeline.errors import InvalidInputError
 from pipeline.faces import Face
-from pipeline.tracking import TrackingDetector
+from pipeline.tracking import DETECT_EVERY, TrackingDetector
 
 VideoSource = str | os.PathLike[str] | int
-#: Frames between two full-frame face searches in a video (faces are followed in between): 1 s at 30 frames/s.
-#: On 2 cores this takes a 640x480 video from 9 (every frame) or 33 (every 10) to 42 frames/s.
-DETECT_EVERY = 30
 
 
 @dataclass(frozen=True)

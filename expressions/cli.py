@@ -87,7 +87,9 @@ def _train(args: argparse.Namespace) -> int:
         epochs=training_epochs(args, ExpressionConfig.epochs),
         batch_size=args.batch_size,
         learning_rate=args.learning_rate,
+        warmup_epochs=args.warmup_epochs,
         seed=args.seed,
+        init_from=args.init_from,
     )
     run_dir = args.run_dir or f"runs/{args.preset}"
     result = train(config, run_dir, args.data, quick=args.quick, resume=not args.no_resume, on_error=args.on_error)

@@ -30,6 +30,7 @@ class ExpressionConfig(JsonConfig):
     class_weight_power: float = 0.5  # sample weight ~ (1 / class frequency) ** power; 0 = none, 1 = fully balanced
     patience: int = 12  # early stopping on PublicTest accuracy
     seed: int = 0
+    init_from: str | None = None  # start from this model's weights (a fine-tuning stage) instead of from scratch
     # augmentation
     flip_prob: float = 0.5
     rotation_deg: float = 12.0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ from expressions.evaluate import evaluate
 from expressions.inference import ExpressionModel, weights_file
 from pipeline.datadir import FER2013, FERPLUS, dataset_file
 from pipeline.modelcard import export_weights, write_model_card
-from pipeline.training import RunFiles
+from pipeline.training import RunFiles, staged_run_state
 
 
 def export_run(
@@ -50,7 +49,7 @@ def export_run(
         data_files=data_files,
         config=config.to_json(),
         metrics=metrics,
-        run_state=json.loads(files.state.read_text()),
+        run_state=staged_run_state(files, config.init_from),
         command=command,
         notes=(
             "Trained on FER2013 Training, checkpoint chosen on PublicTest accuracy, reported on PrivateTest "

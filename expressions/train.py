@@ -137,5 +137,6 @@ def train(
         mode="max",
         patience=config.patience,
         resume=resume,
+        init_from=config.init_from,
     )
     return TrainResult(model, files.root, state, fit, select)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ from keypoints.evaluate import evaluate_model, heldout_crops
 from keypoints.inference import CARD_FILE, MODEL_FILE, KeypointModel
 from pipeline.datadir import YOUTUBE_FACES_KEYPOINTS, dataset_file
 from pipeline.modelcard import export_weights, write_model_card
-from pipeline.training import RunFiles
+from pipeline.training import RunFiles, staged_run_state
 
 
 def export_run(
@@ -35,18 +34,6 @@ def export_run(
         "heldout_people": evaluate_model(KeypointModel(network), crops),
         "heldout_people_mirror_tta": evaluate_model(KeypointModel(network, tta=True), crops)["overall"],
     }
-    state = json.loads(files.state.read_text())
-    earlier_run = Path(config.init_from).parent if config.init_from else None
-    if earlier_run is not None and (earlier_run / "state.json").is_file():
-        earlier = json.loads((earlier_run / "state.json").read_text())
-        state["stages"] = [
-            {
-                "run": str(earlier_run),
-                **{k: earlier.get(k) for k in ("epoch", "best_epoch", "train_seconds")},
-            },
-            {"run": str(files.root), **{k: state.get(k) for k in ("epoch", "best_epoch", "train_seconds")}},
-        ]
-        state["train_seconds"] = float(state["train_seconds"]) + float(earlier.get("train_seconds", 0.0))
     return write_model_card(
         card_file,
         name="facexpr keypoints (15 Kaggle keypoints, 96x96 gray)",
@@ -55,7 +42,7 @@ def export_run(
         data_files=[dataset_file(YOUTUBE_FACES_KEYPOINTS, data_dir)],
         config=config.to_json(),
         metrics=metrics,
-        run_state=state,
+        run_state=staged_run_state(files, config.init_from),
         command=command,
         notes=(
             "YouTube-Faces 68-point landmarks mapped to the 15 Kaggle keypoints; crops by pipeline.crop.KEYPOINT_CROP "

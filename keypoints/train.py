@@ -105,14 +105,8 @@ def train(
     files.root.mkdir(parents=True, exist_ok=True)
     config.save(files.config)
 
-    def build() -> keras.Model:
-        model = compiled_model(config, len(train_data))
-        if config.init_from:
-            model.set_weights(keras.models.load_model(config.init_from, compile=False).get_weights())
-        return model
-
     model, state = fit_resumable(
-        build,
+        lambda: compiled_model(config, len(train_data)),
         train_data,
         val_data,
         files.root,
@@ -120,5 +114,6 @@ def train(
         monitor="val_pixel_mse",
         patience=config.patience,
         resume=resume,
+        init_from=config.init_from,
     )
     return TrainResult(model, files.root, state, crops, split)

@@ -48,6 +48,10 @@ def add_training_flags(parser: argparse.ArgumentParser, defaults: Any) -> None:
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
     parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
     parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--warmup-epochs", type=int, default=defaults.warmup_epochs)
+    parser.add_argument(
+        "--init-from", metavar="MODEL", help="start from this .keras model's weights (a fine-tuning stage)"
+    )
     parser.add_argument("--quick", action="store_true", help="a small real subset, one epoch unless --epochs (tests)")
     parser.add_argument(
         "--no-resume", action="store_true", help="start over even if the run directory has a checkpoint"

@@ -102,9 +102,12 @@ def fit_resumable(
     mode: str = "min",
     patience: int = 20,
     resume: bool = True,
+    init_from: str | os.PathLike[str] | None = None,
     verbose: int | None = None,
 ) -> tuple[keras.Model, dict[str, Any]]:
     """Train ``build()`` (a compiled model) or resume it from ``run_dir``; return the best model and the run state.
+
+    A fresh run starts from the weights of the ``init_from`` model when given (a second, fine-tuning stage).
 
     Each epoch's augmented batches are made up front as arrays and fitted in one ``fit`` call: on 2 CPU cores this
     trains about twice as fast as handing Keras a ``PyDataset`` (measured 55 -> 95 images/s).
@@ -118,6 +121,8 @@ def fit_resumable(
         print(f"resuming {files.root} after epoch {state['epoch']} (best {monitor}={state['best']:.5g})", flush=True)
     else:
         model = build()
+        if init_from:
+            model.set_weights(keras.models.load_model(init_from, compile=False).get_weights())
         files.log.unlink(missing_ok=True)
     state.update(machine=machine_description(), monitor=monitor)
     callbacks = [
@@ -207,6 +212,22 @@ def cosine_schedule(
         warmup_target=learning_rate if warmup else None,
         warmup_steps=warmup,
     )
+
+
+def staged_run_state(files: RunFiles, init_from: str | None) -> dict[str, Any]:
+    """The run's state; for a run started from an earlier run's model, both stages and their summed training time."""
+    state = json.loads(files.state.read_text())
+    earlier_run = Path(init_from).parent if init_from else None
+    if earlier_run is None or not (earlier_run / "state.json").is_file():
+        return state
+    earlier = json.loads((earlier_run / "state.json").read_text())
+    keys = ("epoch", "best_epoch", "train_seconds")
+    state["stages"] = [
+        {"run": str(earlier_run), **{k: earlier.get(k) for k in keys}},
+        {"run": str(files.root), **{k: state.get(k) for k in keys}},
+    ]
+    state["train_seconds"] = float(state["train_seconds"]) + float(earlier.get("train_seconds", 0.0))
+    return state
 
 
 def seed_everything(seed: int) -> None:

@@ -1,7 +1,9 @@
-"""The shared training loop: reproducible epochs, resumable runs, the run's epoch count in the progress output."""
+"""The shared training loop: reproducible epochs, resumable runs, the run's epoch count in the progress output,
+and second stages that start from a first stage's model."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import keras
@@ -9,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.training import ShuffledBatches, fit_resumable
+from pipeline.training import RunFiles, ShuffledBatches, fit_resumable, staged_run_state
 
 
 class Noisy(ShuffledBatches):
@@ -33,9 +35,9 @@ def test_epochs_are_reproducible_and_reshuffled() -> None:
     assert sorted(first[1].ravel().tolist()) == sorted(second[1].ravel().tolist())  # same rows, new order
 
 
-def tiny_regressor() -> keras.Model:
+def tiny_regressor(learning_rate: float = 0.1) -> keras.Model:
     model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
-    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate), loss="mse")
     return model
 
 
@@ -48,3 +50,18 @@ def test_interrupted_run_resumes_where_it_stopped(tmp_path: Path, capsys: pytest
     assert state["epoch"] == 5
     log = pd.read_csv(tmp_path / "log.csv")
     assert log["epoch"].tolist() == [0, 1, 2, 3, 4] and log["loss"].iloc[-1] < log["loss"].iloc[0]
+
+
+def test_second_stage_starts_from_the_first_and_reports_both(tmp_path: Path) -> None:
+    data, val = Noisy(), (np.zeros((4, 1), np.float32), np.zeros((4, 1), np.float32))
+    one, two = tmp_path / "one", tmp_path / "two"
+    fit_resumable(tiny_regressor, data, val, one, epochs=4, monitor="val_loss", verbose=0)
+    frozen = functools.partial(tiny_regressor, learning_rate=0.0)  # stage two keeps the weights it starts from
+    fit_resumable(frozen, data, val, two, epochs=1, monitor="val_loss", init_from=one / "best.keras", verbose=0)
+    started, finished = (keras.models.load_model(run / "best.keras").get_weights() for run in (one, two))
+    assert all(np.array_equal(a, b) for a, b in zip(started, finished, strict=True))
+    state = staged_run_state(RunFiles(two), str(one / "best.keras"))
+    assert [s["run"] for s in state["stages"]] == [str(one), str(two)]
+    assert [s["epoch"] for s in state["stages"]] == [4, 1]
+    assert state["train_seconds"] == pytest.approx(sum(s["train_seconds"] for s in state["stages"]))
+    assert "stages" not in staged_run_state(RunFiles(two), None)

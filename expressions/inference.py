@@ -64,19 +64,31 @@ class ExpressionModel:
 
     def probabilities(self, faces: np.ndarray) -> np.ndarray:
         """(N, C) class probabilities of gray or BGR faces, uint8 or float, any size."""
+        return self.finish(self._call(self.prepare(faces)))
+
+    def prepare(self, faces: np.ndarray) -> np.ndarray:
+        """The network's float32 input batch for ``faces`` (with their mirror images appended when ``tta``)."""
         batch = to_gray_batch(as_float_batch(faces), self.size)
-        n = len(batch)
         if self.tta:
             batch = np.concatenate([batch, batch[:, :, ::-1]])
-        probs = self._call(batch[..., None].astype(np.float32))[:, self.columns]
+        return batch[..., None].astype(np.float32)
+
+    def finish(self, outputs: np.ndarray) -> np.ndarray:
+        """(N, C) probabilities of the preset's classes from the network's outputs on ``prepare``'s batch."""
+        probs = outputs[:, self.columns]
         if self.tta:
+            n = len(probs) // 2
             probs = (probs[:n] + probs[n:]) / 2.0
         return probs / probs.sum(axis=1, keepdims=True)
+
+    def labels(self, probabilities: np.ndarray) -> list[str]:
+        """The most probable class of each row."""
+        return [self.classes[i] for i in probabilities.argmax(axis=1)]
 
     def predict(self, faces: np.ndarray) -> tuple[list[str], np.ndarray]:
         """(labels, probabilities): a class name per face and an (N, C) array whose rows sum to 1."""
         probs = self.probabilities(faces)
-        return [self.classes[i] for i in probs.argmax(axis=1)], probs
+        return self.labels(probs), probs
 
 
 @functools.lru_cache(maxsize=8)

@@ -35,6 +35,10 @@ class KeypointModel:
 
     def predict(self, faces: np.ndarray) -> np.ndarray:
         """(N, size, size[, 1]) gray faces (uint8, or float in 0..1 or 0..255) to (N, 15, 2) crop pixels."""
+        return self.finish(self._call(self.prepare(faces)))
+
+    def prepare(self, faces: np.ndarray) -> np.ndarray:
+        """The network's float32 input batch for ``faces`` (with their mirror images appended when ``tta``)."""
         batch = as_float_batch(faces)
         if batch.ndim == 4:
             if batch.shape[-1] != 1:
@@ -45,11 +49,15 @@ class KeypointModel:
                 f"faces must be {self.size}x{self.size} crops, got {batch.shape[1]}x{batch.shape[2]}; "
                 "crop them with pipeline.crop.KEYPOINT_CROP"
             )
-        n = len(batch)
         if self.tta:
             batch = np.concatenate([batch, batch[:, :, ::-1]])
-        points = decode(self._call(batch[..., None]), self.size)
+        return batch[..., None]
+
+    def finish(self, outputs: np.ndarray) -> np.ndarray:
+        """(N, 15, 2) crop pixels from the network's outputs on ``prepare``'s batch."""
+        points = decode(outputs, self.size)
         if self.tta:
+            n = len(points) // 2
             points = (points[:n] + mirror_keypoints(points[n:], self.size)) / 2.0
         return points
 

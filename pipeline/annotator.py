@@ -1,6 +1,8 @@
-"""The two-stage face reader: detect faces, then keypoints and expressions for all faces in one batched call each."""
+"""The two-stage face reader: detect faces, then keypoints and expressions of all faces in one compiled call."""
 
 from __future__ import annotations
+
+import copy
 
 import numpy as np
 
@@ -8,6 +10,7 @@ import expressions
 import keypoints
 from expressions.inference import ExpressionModel
 from keypoints.inference import KeypointModel
+from pipeline.compiled import CompiledModels
 from pipeline.crop import EXPRESSION_CROP, KEYPOINT_CROP, CropTransform
 from pipeline.detect import Detection, FaceDetector, get_detector
 from pipeline.faces import Face
@@ -26,10 +29,13 @@ class Annotator:
         self.detector = get_detector(detector) if isinstance(detector, str) else detector
         self.keypoint_model = keypoint_model or keypoints.load_model()
         self.expression_model = expression_model or expressions.load_model(preset)
+        self._both = CompiledModels(self.keypoint_model.network, self.expression_model.network)
 
     def with_detector(self, detector: FaceDetector) -> Annotator:
-        """The same models behind another detector (e.g. a ``TrackingDetector`` for one video)."""
-        return Annotator(detector=detector, keypoint_model=self.keypoint_model, expression_model=self.expression_model)
+        """The same models (and their compiled call) behind another detector, e.g. a ``TrackingDetector``."""
+        other = copy.copy(self)
+        other.detector = detector
+        return other
 
     def read(self, gray: np.ndarray) -> list[Face]:
         """Faces in a 2-D uint8 gray picture, largest first."""
@@ -37,13 +43,19 @@ class Annotator:
         if not detections:
             return []
         keypoint_crops, transforms, expression_crops = face_crops(gray, detections)
-        points = self.keypoint_model.predict(keypoint_crops)
-        labels, probs = self.expression_model.predict(expression_crops)
+        points, probs = self.read_crops(keypoint_crops, expression_crops)
+        labels = self.expression_model.labels(probs)
         classes = self.expression_model.classes
         return [
             Face(d.box, d.score, t.to_image(p), label, dict(zip(classes, row.tolist(), strict=True)))
             for d, t, p, label, row in zip(detections, transforms, points, labels, probs, strict=True)
         ]
+
+    def read_crops(self, keypoint_crops: np.ndarray, expression_crops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Keypoints (N, 15, 2) in crop pixels and class probabilities (N, C) of N faces, both networks in one call."""
+        kp, ex = self.keypoint_model, self.expression_model
+        outputs = self._both(kp.prepare(keypoint_crops), ex.prepare(expression_crops))
+        return kp.finish(outputs[0]), ex.finish(outputs[1])
 
 
 def face_crops(gray: np.ndarray, detections: list[Detection]) -> tuple[np.ndarray, list[CropTransform], np.ndarray]:

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import cv2
+import keras
 import numpy as np
 import pandas as pd
 import pytest
@@ -16,7 +17,9 @@ from expressions.config import ExpressionConfig
 from expressions.inference import ExpressionModel
 from expressions.model import build_model
 from pipeline import Annotator, InvalidImageError, annotate
+from pipeline.annotator import face_crops
 from pipeline.cli import main
+from pipeline.compiled import CompiledModels
 from pipeline.errors import DataNotFoundError
 from pipeline.sample import sample_frame, sample_photo
 from pipeline.video import annotate_video
@@ -53,6 +56,26 @@ def test_sample_photo_has_one_face_with_sane_keypoints(annotator: Annotator) -> 
     assert face.keypoint("left_eye_center")[0] > face.keypoint("right_eye_center")[0]  # subject's left = image right
     assert abs(sum(face.probabilities.values()) - 1.0) < 1e-4 and face.label in face.probabilities
     assert result.image.shape == sample_photo().shape and not np.array_equal(result.image, sample_photo())
+
+
+def test_one_call_reads_like_each_model_alone(annotator: Annotator) -> None:
+    photo = sample_photo()
+    gray = cv2.cvtColor(np.hstack([photo, photo[:, ::-1]]), cv2.COLOR_RGB2GRAY)
+    keypoint_crops, _, expression_crops = face_crops(gray, annotator.detector.detect(gray))
+    points, probs = annotator.read_crops(keypoint_crops, expression_crops)
+    assert points.shape == (2, 15, 2) and probs.shape == (2, 5)
+    np.testing.assert_allclose(points, annotator.keypoint_model.predict(keypoint_crops), atol=1e-3)
+    np.testing.assert_allclose(probs, annotator.expression_model.predict(expression_crops)[1], atol=1e-5)
+    none_points, none_probs = annotator.read_crops(keypoint_crops[:0], expression_crops[:0])
+    assert none_points.shape == (0, 15, 2) and none_probs.shape == (0, 5)
+
+
+def test_mixed_empty_and_full_batches_in_one_call() -> None:
+    small = keras.Sequential([keras.Input((4, 4, 1)), keras.layers.Flatten(), keras.layers.Dense(3)])
+    other = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    first, second = CompiledModels(small, other)(np.zeros((0, 4, 4, 1), np.float32), np.ones((5, 2), np.float32))
+    assert first.shape == (0, 3) and second.shape == (5, 1)
+    np.testing.assert_allclose(second, other(np.ones((5, 2), np.float32)), atol=1e-6)
 
 
 def test_two_faces_side_by_side(annotator: Annotator) -> None:

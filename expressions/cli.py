@@ -74,7 +74,12 @@ def _report_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--out", default=None, help="report.json, report.csv, confusion.png (default outputs/report-<preset>)"
     )
-    parser.add_argument("--tta", action="store_true", help="average each face with its mirror image")
+    parser.add_argument(
+        "--no-tta",
+        dest="tta",
+        action="store_false",
+        help="read each face once instead of averaging it with its mirror image (which is the default)",
+    )
 
 
 def _train(args: argparse.Namespace) -> int:

@@ -56,8 +56,8 @@ def evaluate_model_file(
     preset: str,
     model_path: str | os.PathLike[str] | None,
     out_dir: str | os.PathLike[str] | None,
-    tta: bool = False,
+    tta: bool = True,
     **kwargs: Any,
 ) -> dict[str, Any]:
-    """Evaluate the shipped model of ``preset`` (or the .keras file at ``model_path``), optionally mirror-averaged."""
+    """Evaluate the shipped model of ``preset`` (or the .keras file at ``model_path``); ``tta``: mirror-averaged."""
     return evaluate(load_model(preset, str(model_path) if model_path else None, tta), out_dir, **kwargs)

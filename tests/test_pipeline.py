@@ -22,7 +22,7 @@ from pipeline.cli import main
 from pipeline.compiled import CompiledModels
 from pipeline.errors import DataNotFoundError
 from pipeline.sample import sample_frame, sample_photo
-from pipeline.video import annotate_video
+from pipeline.video import BackgroundWriter, annotate_video
 
 
 @pytest.fixture(scope="module")
@@ -127,6 +127,35 @@ def test_result_tables_and_files(annotator: Annotator, tmp_path: Path) -> None:
     )
     with pytest.raises(AttributeError):
         result.faces[0].label = "Happy"  # type: ignore[misc]
+
+
+class RecordingWriter:
+    """Stands in for cv2.VideoWriter: keeps what it is given, and fails on a frame marked -1."""
+
+    def __init__(self) -> None:
+        self.written: list[int] = []
+        self.released = False
+
+    def write(self, frame: np.ndarray) -> None:
+        if frame[0, 0] < 0:
+            raise OSError("disk full")
+        self.written.append(int(frame[0, 0]))
+
+    def release(self) -> None:
+        self.released = True
+
+
+def test_background_writer_keeps_order_and_reports_failure() -> None:
+    recorder = RecordingWriter()
+    writer = BackgroundWriter(recorder, depth=2)
+    for i in range(20):
+        writer.write(np.full((2, 2), i))
+    writer.release()
+    assert recorder.written == list(range(20)) and recorder.released
+    failing = BackgroundWriter(RecordingWriter())
+    failing.write(np.full((2, 2), -1))
+    with pytest.raises(OSError, match="disk full"):
+        failing.release()
 
 
 def test_video_round_trip(annotator: Annotator, tmp_path: Path) -> None:

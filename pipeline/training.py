@@ -140,33 +140,45 @@ def fit_resumable(
     return keras.models.load_model(files.best), state
 
 
+class BatchMeans:
+    """Per-sample means of the metrics Keras reports per batch (``*_on_batch`` reset them every call)."""
+
+    def __init__(self) -> None:
+        self.totals: dict[str, float] = {}
+        self.seen = 0
+
+    def add(self, logs: dict[str, Any], size: int) -> dict[str, float]:
+        """Count one batch of ``size`` samples; the means so far."""
+        self.seen += size
+        for name, value in logs.items():
+            self.totals[name] = self.totals.get(name, 0.0) + float(value) * size
+        return self.means()
+
+    def means(self) -> dict[str, float]:
+        return {name: total / self.seen for name, total in self.totals.items()}
+
+
 def train_epoch(
     model: keras.Model, batches: Iterable[tuple[np.ndarray, ...]], callbacks: keras.callbacks.CallbackList
 ) -> dict[str, float]:
     """One pass of ``train_on_batch`` over (inputs, targets[, sample weights]) batches; the epoch's mean metrics."""
-    totals: dict[str, float] = {}
-    seen = 0
+    means = BatchMeans()
     for step, (inputs, targets, *weights) in enumerate(batches):
         callbacks.on_train_batch_begin(step)
         logs = model.train_on_batch(inputs, targets, sample_weight=weights[0] if weights else None, return_dict=True)
-        seen += len(inputs)
-        for name, value in logs.items():
-            totals[name] = totals.get(name, 0.0) + float(value) * len(inputs)
-        callbacks.on_train_batch_end(step, {name: total / seen for name, total in totals.items()})
-    return {name: total / seen for name, total in totals.items()}
+        callbacks.on_train_batch_end(step, means.add(logs, len(inputs)))
+    return means.means()
 
 
 def evaluate_arrays(
     model: keras.Model, inputs: np.ndarray, targets: np.ndarray, batch_size: int = 256
 ) -> dict[str, float]:
     """The compiled loss and metrics of ``model`` over whole arrays, batch by batch with ``test_on_batch``."""
-    totals: dict[str, float] = {}
+    means = BatchMeans()
     for start in range(0, len(inputs), batch_size):
         part = slice(start, start + batch_size)
-        logs = model.test_on_batch(inputs[part], targets[part], return_dict=True)
-        for name, value in logs.items():
-            totals[name] = totals.get(name, 0.0) + float(value) * len(inputs[part])
-    return {name: total / len(inputs) for name, total in totals.items()}
+        means.add(model.test_on_batch(inputs[part], targets[part], return_dict=True), len(inputs[part]))
+    return means.means()
 
 
 def fit_configured(

@@ -231,10 +231,6 @@ class ShuffledBatches:
                 order[start : start + self.batch_size], np.random.default_rng([self.seed, epoch, index])
             )
 
-    def epoch(self, epoch: int) -> tuple[np.ndarray, ...]:
-        """All batches of ``epoch`` in order, concatenated: (inputs, targets[, sample weights])."""
-        return tuple(np.concatenate(parts) for parts in zip(*self.batches(epoch), strict=True))
-
     def make_batch(self, rows: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
         """The (inputs, targets[, weights]) of the given rows."""
         raise NotImplementedError

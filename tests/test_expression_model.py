@@ -19,6 +19,7 @@ from expressions.presets import get_preset
 from expressions.train import train, training_faces
 from pipeline.cli import main
 from pipeline.errors import InvalidInputError
+from pipeline.training import transfer_weights
 
 TINY = ExpressionConfig(stem_filters=8, stage_filters=(8, 16), blocks_per_stage=(1, 1), batch_size=32)
 
@@ -84,6 +85,14 @@ def test_seven_class_network_serves_five_class_preset(fer_sample: Path) -> None:
     model = ExpressionModel(build_model(TINY.replace(preset="fer7")), "fer5")
     probs = model.probabilities(load_fer2013(fer_sample).images[:3])
     assert probs.shape == (3, 5) and np.allclose(probs.sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_a_five_class_backbone_starts_a_seven_class_model() -> None:
+    five, seven = build_model(TINY), build_model(TINY.replace(preset="fer7"))
+    head = seven.get_layer("probabilities").get_weights()
+    assert transfer_weights(five, seven) == ["probabilities"]
+    assert np.array_equal(seven.get_layer("stem_conv").get_weights()[0], five.get_layer("stem_conv").get_weights()[0])
+    assert all(np.array_equal(a, b) for a, b in zip(seven.get_layer("probabilities").get_weights(), head, strict=True))
 
 
 @pytest.mark.parametrize(

@@ -41,7 +41,7 @@ def test_epochs_are_reproducible_and_reshuffled() -> None:
 
 
 def tiny_regressor(learning_rate: float = 0.1) -> keras.Model:
-    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1, name="out")])
     model.compile(optimizer=keras.optimizers.SGD(learning_rate), loss="mse")
     return model
 

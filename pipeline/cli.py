@@ -50,7 +50,10 @@ def add_training_flags(parser: argparse.ArgumentParser, defaults: Any) -> None:
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--warmup-epochs", type=int, default=defaults.warmup_epochs)
     parser.add_argument(
-        "--init-from", metavar="MODEL", help="start from this .keras model's weights (a fine-tuning stage)"
+        "--init-from",
+        metavar="MODEL",
+        help="start from this .keras model's weights, layer by layer where names and shapes match "
+        "(a fine-tuning stage, or another preset's backbone)",
     )
     parser.add_argument("--quick", action="store_true", help="a small real subset, one epoch unless --epochs (tests)")
     parser.add_argument(

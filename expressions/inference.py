@@ -10,7 +10,7 @@ import cv2
 import keras
 import numpy as np
 
-from expressions.presets import DEFAULT_PRESET, FER2013_CLASSES, Preset, get_preset
+from expressions.presets import DEFAULT_PRESET, FER2013_CLASSES, SEVEN_CLASS_PRESET, Preset, get_preset
 from pipeline.batches import as_float_batch
 from pipeline.compiled import CompiledModel
 from pipeline.errors import DataNotFoundError, InvalidInputError
@@ -23,6 +23,12 @@ BGR_TO_GRAY = np.array([0.114, 0.587, 0.299], dtype=np.float32)
 def weights_file(preset: str | Preset) -> Path:
     """Where the shipped model of a preset lives."""
     return WEIGHTS_DIR / f"{get_preset(preset).name}.keras"
+
+
+def serving_weights(preset: str | Preset) -> Path:
+    """The shipped model that serves ``preset``: its own, else the seven-class model, which serves any preset."""
+    own = weights_file(preset)
+    return own if own.is_file() else weights_file(SEVEN_CLASS_PRESET)
 
 
 def to_gray_batch(batch: np.ndarray, size: int) -> np.ndarray:
@@ -97,8 +103,11 @@ class ExpressionModel:
 def load_model(
     preset: str = DEFAULT_PRESET, path: str | os.PathLike[str] | None = None, tta: bool = True
 ) -> ExpressionModel:
-    """The expression model of ``preset`` (shipped weights unless ``path``), loaded once and cached."""
-    file = Path(path) if path is not None else weights_file(preset)
+    """The expression model of ``preset`` (shipped weights unless ``path``), loaded once and cached.
+
+    A preset without weights of its own (``fer5-neutral``) is served by the shipped seven-class network.
+    """
+    file = Path(path) if path is not None else serving_weights(preset)
     if not file.is_file():
         raise DataNotFoundError(
             f"expression model not found: {file}. Shipped presets install with the package; "

@@ -54,6 +54,8 @@ PRESETS: dict[str, Preset] = {
     )
 }
 DEFAULT_PRESET = "fer5"
+#: The preset whose network (all seven FER2013 classes) can serve every other preset.
+SEVEN_CLASS_PRESET = "fer7"
 
 
 def get_preset(name: str | Preset = DEFAULT_PRESET) -> Preset:

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 import expressions
+from expressions import inference
 from expressions.datasets import load_fer2013
-from expressions.inference import weights_file
+from expressions.inference import serving_weights, weights_file
 from expressions.presets import PRESETS, get_preset
 from expressions.train import preset_faces
 from pipeline.checksum import sha256_file
@@ -43,3 +44,19 @@ def test_shipped_model_reads_real_private_test_faces(preset: str, data_dir: Path
     accuracy = np.mean(probs.argmax(axis=1) == faces.targets[chosen])
     assert accuracy > 0.5, accuracy  # far above chance; the full PrivateTest report is in the model card
     assert labels[0] in get_preset(preset).classes
+
+
+def test_a_preset_without_weights_is_served_by_the_seven_class_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(inference, "WEIGHTS_DIR", tmp_path)
+    for name in ("fer5", "fer7"):
+        (tmp_path / f"{name}.keras").touch()
+    assert serving_weights("fer5") == tmp_path / "fer5.keras"
+    assert serving_weights("fer5-neutral") == tmp_path / "fer7.keras"
+
+
+@pytest.mark.skipif("fer7" not in SHIPPED, reason="no seven-class expression model is shipped")
+def test_shipped_seven_class_model_serves_fer5_neutral() -> None:
+    model = expressions.load_model("fer5-neutral")
+    assert model.classes == get_preset("fer5-neutral").classes and model.network.output_shape[-1] == 7

@@ -292,18 +292,21 @@ def cosine_schedule(
 
 
 def staged_run_state(files: RunFiles, init_from: str | None) -> dict[str, Any]:
-    """The run's state; for a run started from an earlier run's model, both stages and their summed training time."""
+    """The run's state; for a run started from earlier runs' models (``init_from``, followed through each earlier
+    run's config), every stage and their summed training time."""
     state = json.loads(files.state.read_text())
-    earlier_run = Path(init_from).parent if init_from else None
-    if earlier_run is None or not (earlier_run / "state.json").is_file():
-        return state
-    earlier = json.loads((earlier_run / "state.json").read_text())
     keys = ("epoch", "best_epoch", "train_seconds")
-    state["stages"] = [
-        {"run": str(earlier_run), **{k: earlier.get(k) for k in keys}},
-        {"run": str(files.root), **{k: state.get(k) for k in keys}},
-    ]
-    state["train_seconds"] = float(state["train_seconds"]) + float(earlier.get("train_seconds", 0.0))
+    stages = [{"run": str(files.root), **{k: state.get(k) for k in keys}}]
+    while init_from:
+        earlier = RunFiles(Path(init_from).parent)
+        if not earlier.state.is_file() or any(stage["run"] == str(earlier.root) for stage in stages):
+            break
+        earlier_state = json.loads(earlier.state.read_text())
+        stages.insert(0, {"run": str(earlier.root), **{k: earlier_state.get(k) for k in keys}})
+        init_from = json.loads(earlier.config.read_text()).get("init_from") if earlier.config.is_file() else None
+    if len(stages) > 1:
+        state["stages"] = stages
+        state["train_seconds"] = sum(float(stage["train_seconds"] or 0.0) for stage in stages)
     return state
 
 

@@ -4,6 +4,7 @@ and second stages that start from a first stage's model."""
 from __future__ import annotations
 
 import functools
+import json
 from pathlib import Path
 
 import keras
@@ -70,3 +71,15 @@ def test_second_stage_starts_from_the_first_and_reports_both(tmp_path: Path) -> 
     assert [s["epoch"] for s in state["stages"]] == [4, 1]
     assert state["train_seconds"] == pytest.approx(sum(s["train_seconds"] for s in state["stages"]))
     assert "stages" not in staged_run_state(RunFiles(two), None)
+
+
+def test_a_third_stage_reports_the_whole_chain(tmp_path: Path) -> None:
+    data, val = Noisy(), (np.zeros((4, 1), np.float32), np.zeros((4, 1), np.float32))
+    runs = [tmp_path / name for name in ("one", "two", "three")]
+    for run, earlier in zip(runs, [None, *runs[:-1]], strict=True):
+        init_from = str(earlier / "best.keras") if earlier else None
+        fit_resumable(tiny_regressor, data, val, run, epochs=2, monitor="val_loss", init_from=init_from, verbose=0)
+        RunFiles(run).config.write_text(json.dumps({"init_from": init_from}))
+    state = staged_run_state(RunFiles(runs[2]), str(runs[1] / "best.keras"))
+    assert [s["run"] for s in state["stages"]] == [str(run) for run in runs]
+    assert state["train_seconds"] == pytest.approx(sum(s["train_seconds"] for s in state["stages"]))

@@ -9,6 +9,7 @@ from expressions.config import ExpressionConfig
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``expressions`` command group and the ``report`` command."""
+    from expressions.presets import PRESETS
     from pipeline.cli import _Formatter, add_command, add_data_flag, add_preset_flag, add_training_flags
 
     group = subparsers.add_parser(
@@ -60,6 +61,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_data_flag(export)
     export.add_argument("--run-dir", required=True)
     export.add_argument("--command", required=True, help="the exact command that trained the run (goes into the card)")
+    export.add_argument(
+        "--preset",
+        choices=sorted(PRESETS),
+        help="ship the run's network for this preset (default: the run's own; a fer7 run serves any preset)",
+    )
 
 
 def _report_arguments(parser: argparse.ArgumentParser) -> None:
@@ -125,6 +131,6 @@ def _report(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from expressions.export import export_run
 
-    card = export_run(args.run_dir, args.command, args.data)
+    card = export_run(args.run_dir, args.command, args.data, preset=args.preset)
     print(f"shipped {card['model_file']} ({card['parameters']:,} parameters)")
     return 0

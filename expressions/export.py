@@ -11,6 +11,7 @@ import keras
 from expressions.config import ExpressionConfig
 from expressions.evaluate import evaluate
 from expressions.inference import ExpressionModel, weights_file
+from expressions.presets import get_preset
 from pipeline.datadir import FER2013, FERPLUS, dataset_file
 from pipeline.modelcard import export_weights, write_model_card
 from pipeline.training import RunFiles, staged_run_state
@@ -21,15 +22,20 @@ def export_run(
     command: str,
     data_dir: str | os.PathLike[str] | None = None,
     weights_dir: Path | None = None,
+    preset: str | None = None,
 ) -> dict[str, Any]:
-    """Ship the run's best model as ``<preset>.keras`` with ``<preset>.config.json`` and ``<preset>.card.json``."""
+    """Ship the run's best model as ``<preset>.keras`` with ``<preset>.config.json`` and ``<preset>.card.json``.
+
+    ``preset`` (default: the run's own) lets a seven-class run serve another preset, reported on that preset's classes.
+    """
     files = RunFiles(Path(run_dir))
     config = ExpressionConfig.load(files.config)
-    model_file = weights_file(config.preset) if weights_dir is None else weights_dir / f"{config.preset}.keras"
+    served = get_preset(preset or config.preset).name
+    model_file = weights_file(served) if weights_dir is None else weights_dir / f"{served}.keras"
     export_weights(keras.models.load_model(files.best), model_file)
     config.save(model_file.with_suffix(".config.json"))
-    model = ExpressionModel(keras.models.load_model(model_file, compile=False), config.preset)
-    out = files.root / "evaluation"
+    model = ExpressionModel(keras.models.load_model(model_file, compile=False), served)
+    out = files.root / "evaluation" / served
     metrics = {
         usage: {
             k: v
@@ -43,7 +49,7 @@ def export_run(
     )
     return write_model_card(
         model_file.with_suffix(".card.json"),
-        name=f"facexpr expressions ({config.preset}: {', '.join(model.classes)})",
+        name=f"facexpr expressions ({served}: {', '.join(model.classes)})",
         model_file=model_file,
         parameters=model.network.count_params(),
         data_files=data_files,

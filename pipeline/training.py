@@ -291,18 +291,21 @@ def cosine_schedule(
     )
 
 
+def _stage_summary(run: Path, state: dict[str, Any]) -> dict[str, Any]:
+    """One stage of a chain of runs as a model card lists it."""
+    return {"run": str(run), **{key: state.get(key) for key in ("epoch", "best_epoch", "train_seconds")}}
+
+
 def staged_run_state(files: RunFiles, init_from: str | None) -> dict[str, Any]:
     """The run's state; for a run started from earlier runs' models (``init_from``, followed through each earlier
     run's config), every stage and their summed training time."""
     state = json.loads(files.state.read_text())
-    keys = ("epoch", "best_epoch", "train_seconds")
-    stages = [{"run": str(files.root), **{k: state.get(k) for k in keys}}]
+    stages = [_stage_summary(files.root, state)]
     while init_from:
         earlier = RunFiles(Path(init_from).parent)
         if not earlier.state.is_file() or any(stage["run"] == str(earlier.root) for stage in stages):
             break
-        earlier_state = json.loads(earlier.state.read_text())
-        stages.insert(0, {"run": str(earlier.root), **{k: earlier_state.get(k) for k in keys}})
+        stages.insert(0, _stage_summary(earlier.root, json.loads(earlier.state.read_text())))
         init_from = json.loads(earlier.config.read_text()).get("init_from") if earlier.config.is_file() else None
     if len(stages) > 1:
         state["stages"] = stages

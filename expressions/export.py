@@ -24,14 +24,15 @@ def export_run(
     weights_dir: Path | None = None,
     preset: str | None = None,
 ) -> dict[str, Any]:
-    """Ship the run's best model as ``<preset>.keras`` with ``<preset>.config.json`` and ``<preset>.card.json``.
+    """Ship the run's best model as ``<run preset>.keras`` (with its ``.config.json``) and ``<preset>.card.json``.
 
-    ``preset`` (default: the run's own) lets a seven-class run serve another preset, reported on that preset's classes.
+    ``preset`` (default: the run's own) lets a seven-class run serve another preset: the card, reported on that
+    preset's classes, names the seven-class weights file, which ships once however many presets it serves.
     """
     files = RunFiles(Path(run_dir))
     config = ExpressionConfig.load(files.config)
     served = get_preset(preset or config.preset).name
-    model_file = weights_file(served) if weights_dir is None else weights_dir / f"{served}.keras"
+    model_file = weights_file(config.preset) if weights_dir is None else weights_dir / f"{config.preset}.keras"
     export_weights(keras.models.load_model(files.best), model_file)
     config.save(model_file.with_suffix(".config.json"))
     model = ExpressionModel(keras.models.load_model(model_file, compile=False), served)
@@ -48,7 +49,7 @@ def export_run(
         [dataset_file(FERPLUS, data_dir)] if config.labels == "ferplus" else []
     )
     return write_model_card(
-        model_file.with_suffix(".card.json"),
+        model_file.parent / f"{served}.card.json",
         name=f"facexpr expressions ({served}: {', '.join(model.classes)})",
         model_file=model_file,
         parameters=model.network.count_params(),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import os
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import cv2
 import keras
 import numpy as np
 
-from expressions.presets import DEFAULT_PRESET, FER2013_CLASSES, SEVEN_CLASS_PRESET, Preset, get_preset
+from expressions.presets import DEFAULT_PRESET, FER2013_CLASSES, PRESETS, SEVEN_CLASS_PRESET, Preset, get_preset
 from pipeline.batches import as_float_batch
 from pipeline.compiled import CompiledModel
 from pipeline.errors import DataNotFoundError, InvalidInputError
@@ -21,14 +22,29 @@ BGR_TO_GRAY = np.array([0.114, 0.587, 0.299], dtype=np.float32)
 
 
 def weights_file(preset: str | Preset) -> Path:
-    """Where the shipped model of a preset lives."""
+    """Where a network trained on ``preset``'s classes ships."""
     return WEIGHTS_DIR / f"{get_preset(preset).name}.keras"
 
 
+def card_file(preset: str | Preset) -> Path:
+    """The model card of a shipped preset: its PrivateTest report, and the weights file that serves it."""
+    return WEIGHTS_DIR / f"{get_preset(preset).name}.card.json"
+
+
+def shipped_presets() -> list[str]:
+    """The presets with a model card in the package."""
+    return [name for name in PRESETS if card_file(name).is_file()]
+
+
 def serving_weights(preset: str | Preset) -> Path:
-    """The shipped model that serves ``preset``: its own, else the seven-class model, which serves any preset."""
-    own = weights_file(preset)
-    return own if own.is_file() else weights_file(SEVEN_CLASS_PRESET)
+    """The shipped weights that serve ``preset``: the file its card names, else the seven-class model's.
+
+    One seven-class network can serve every preset, so several cards may name the same file, which ships once.
+    """
+    for name in (get_preset(preset).name, SEVEN_CLASS_PRESET):
+        if card_file(name).is_file():
+            return WEIGHTS_DIR / json.loads(card_file(name).read_text())["model_file"]
+    return weights_file(SEVEN_CLASS_PRESET)
 
 
 def to_gray_batch(batch: np.ndarray, size: int) -> np.ndarray:

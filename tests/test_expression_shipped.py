@@ -11,12 +11,12 @@ import pytest
 import expressions
 from expressions import inference
 from expressions.datasets import load_fer2013
-from expressions.inference import serving_weights, weights_file
-from expressions.presets import PRESETS, SEVEN_CLASS_PRESET, get_preset
+from expressions.inference import WEIGHTS_DIR, card_file, serving_weights, shipped_presets
+from expressions.presets import SEVEN_CLASS_PRESET, get_preset
 from expressions.train import preset_faces
 from pipeline.checksum import sha256_file
 
-SHIPPED = [name for name in PRESETS if weights_file(name).is_file()]
+SHIPPED = shipped_presets()
 
 
 def test_default_preset_ships() -> None:
@@ -25,15 +25,23 @@ def test_default_preset_ships() -> None:
 
 @pytest.mark.parametrize("preset", SHIPPED)
 def test_card_describes_the_shipped_weights(preset: str) -> None:
-    card = json.loads(weights_file(preset).with_suffix(".card.json").read_text())
-    assert card["model_sha256"] == sha256_file(weights_file(preset))
+    card = json.loads(card_file(preset).read_text())
+    weights = serving_weights(preset)
+    assert weights.name == card["model_file"] and card["model_sha256"] == sha256_file(weights)
     assert card["training_command"].startswith("facexpr expressions train")
     assert card["config"]["preset"] in (preset, SEVEN_CLASS_PRESET)  # a seven-class network serves every preset
     assert len(card["data"][0]["sha256"]) == 64
     private = card["metrics"]["PrivateTest"]
     assert private["split"] == "PrivateTest" and private["classes"] == list(get_preset(preset).classes)
     assert 0 < private["accuracy"] <= 1 and private["faces"] > 1000
-    assert weights_file(preset).stat().st_size < 20 * 2**20
+    assert weights.stat().st_size < 20 * 2**20
+
+
+def test_each_shipped_network_ships_once() -> None:
+    files = sorted(WEIGHTS_DIR.glob("*.keras"))
+    assert len({sha256_file(f) for f in files}) == len(files), [f.name for f in files]
+    named = {json.loads(card_file(p).read_text())["model_file"] for p in SHIPPED}
+    assert named == {f.name for f in files}, "every weights file is named by a card, and every card's file ships"
 
 
 @pytest.mark.parametrize("preset", SHIPPED)
@@ -47,14 +55,14 @@ def test_shipped_model_reads_real_private_test_faces(preset: str, data_dir: Path
     assert labels[0] in get_preset(preset).classes
 
 
-def test_a_preset_without_weights_is_served_by_the_seven_class_model(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_cards_choose_the_weights_that_serve_a_preset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(inference, "WEIGHTS_DIR", tmp_path)
-    for name in ("fer5", "fer7"):
-        (tmp_path / f"{name}.keras").touch()
-    assert serving_weights("fer5") == tmp_path / "fer5.keras"
+    (tmp_path / "fer7.card.json").write_text(json.dumps({"model_file": "fer7.keras"}))
+    assert serving_weights("fer5") == tmp_path / "fer7.keras"  # no card: the seven-class model serves it
+    (tmp_path / "fer5.card.json").write_text(json.dumps({"model_file": "fer5.keras"}))
+    assert serving_weights("fer5") == tmp_path / "fer5.keras"  # its card names five-class weights of its own
     assert serving_weights("fer5-neutral") == tmp_path / "fer7.keras"
+    assert inference.shipped_presets() == ["fer5", "fer7"]
 
 
 @pytest.mark.skipif("fer7" not in SHIPPED, reason="no seven-class expression model is shipped")

@@ -13,6 +13,7 @@ from sklearn.metrics import classification_report
 
 from expressions.config import ExpressionConfig
 from expressions.datasets import load_fer2013
+from expressions.export import export_run
 from expressions.inference import ExpressionModel
 from expressions.model import build_model
 from expressions.presets import get_preset
@@ -52,6 +53,26 @@ def test_quick_training_run(tmp_path: Path, data_dir: Path, isolated_cache: Path
     assert np.bincount(result.train_faces.targets).tolist() == [24] * 5
     log = pd.read_csv(tmp_path / "run" / "log.csv")
     assert {"accuracy", "val_accuracy", "loss", "val_loss"} <= set(log.columns)
+
+
+@pytest.mark.slow
+def test_one_seven_class_run_ships_once_for_two_presets(
+    tmp_path: Path, fer_data_dir: Path, isolated_cache: Path
+) -> None:
+    train(TINY.replace(preset="fer7", epochs=1), tmp_path / "run", fer_data_dir, quick=True)
+    weights = tmp_path / "weights"
+    command = "facexpr expressions train --preset fer7 --quick"
+    for preset in ("fer7", "fer5"):
+        export_run(tmp_path / "run", command, fer_data_dir, weights_dir=weights, preset=preset)
+    assert sorted(p.name for p in weights.iterdir()) == [
+        "fer5.card.json",
+        "fer7.card.json",
+        "fer7.config.json",
+        "fer7.keras",
+    ]
+    fer5 = json.loads((weights / "fer5.card.json").read_text())
+    assert fer5["model_file"] == "fer7.keras" and fer5["training_command"] == command
+    assert fer5["metrics"]["PrivateTest"]["classes"] == list(get_preset("fer5").classes)
 
 
 @pytest.fixture(scope="module")

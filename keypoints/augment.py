@@ -25,10 +25,12 @@ class KeypointAugmenter:
         if rng.random() < c.flip_prob:
             context, keypoints = mirror(context, keypoints)
         shift = rng.uniform(-c.shift, c.shift, size=2) * c.input_size
-        tilted = c.tilt_prob > 0 and rng.random() < c.tilt_prob  # no draw at 0: older runs replay exactly
-        max_angle = c.tilt_deg if tilted else c.rotation_deg
         matrix = similarity_matrix(
-            context.shape[0], c.input_size, rng.uniform(-max_angle, max_angle), rng.uniform(*c.scale_range), shift
+            context.shape[0],
+            c.input_size,
+            rng.uniform(-c.rotation_deg, c.rotation_deg),
+            rng.uniform(*c.scale_range),
+            shift,
         )
         face, moved = warp(context, keypoints, matrix, c.input_size)
         return self.photometric(face, rng), moved

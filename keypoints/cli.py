@@ -30,10 +30,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_training_flags(train, defaults)
     train.add_argument("--loss", choices=("wing", "mse"), default=defaults.loss)
     train.add_argument("--rotation-deg", type=float, default=defaults.rotation_deg, help="max augmentation rotation")
-    train.add_argument(
-        "--tilt-prob", type=float, default=defaults.tilt_prob, help="share of faces rotated up to --tilt-deg instead"
-    )
-    train.add_argument("--tilt-deg", type=float, default=defaults.tilt_deg, help="max rotation of the tilted share")
     train.add_argument("--scale", type=float, default=1.0 - defaults.scale_range[0], help="zoom range 1 +- scale")
     train.add_argument("--no-evaluate", action="store_true", help="skip the held-out evaluation at the end")
 
@@ -88,8 +84,6 @@ def _train(args: argparse.Namespace) -> int:
         seed=args.seed,
         init_from=args.init_from,
         rotation_deg=args.rotation_deg,
-        tilt_prob=args.tilt_prob,
-        tilt_deg=args.tilt_deg,
         scale_range=(1.0 - args.scale, 1.0 + args.scale),
     )
     result = train(

@@ -34,8 +34,6 @@ class KeypointConfig(JsonConfig):
     # augmentation (image and keypoints move together)
     flip_prob: float = 0.5
     rotation_deg: float = 18.0
-    tilt_prob: float = 0.0  # share of faces rotated up to +-tilt_deg instead: far-tilted heads the detector misses
-    tilt_deg: float = 45.0
     shift: float = 0.06  # fraction of the crop side
     scale_range: tuple[float, float] = (0.88, 1.12)
     brightness: float = 0.25  # additive, fraction of 255

@@ -10,7 +10,7 @@ import keras
 
 from expressions.config import ExpressionConfig
 from expressions.evaluate import evaluate
-from expressions.inference import ExpressionModel, weights_file
+from expressions.inference import ExpressionModel, card_file, weights_file
 from expressions.presets import get_preset
 from pipeline.datadir import FER2013, FERPLUS, dataset_file
 from pipeline.modelcard import export_weights, write_model_card
@@ -32,7 +32,7 @@ def export_run(
     files = RunFiles(Path(run_dir))
     config = ExpressionConfig.load(files.config)
     served = get_preset(preset or config.preset).name
-    model_file = weights_file(config.preset) if weights_dir is None else weights_dir / f"{config.preset}.keras"
+    model_file = weights_file(config.preset, weights_dir)
     export_weights(keras.models.load_model(files.best), model_file)
     config.save(model_file.with_suffix(".config.json"))
     model = ExpressionModel(keras.models.load_model(model_file, compile=False), served)
@@ -49,7 +49,7 @@ def export_run(
         [dataset_file(FERPLUS, data_dir)] if config.labels == "ferplus" else []
     )
     return write_model_card(
-        model_file.parent / f"{served}.card.json",
+        card_file(served, weights_dir),
         name=f"facexpr expressions ({served}: {', '.join(model.classes)})",
         model_file=model_file,
         parameters=model.network.count_params(),

@@ -6,6 +6,7 @@ import functools
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import cv2
 import keras
@@ -21,14 +22,19 @@ WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 BGR_TO_GRAY = np.array([0.114, 0.587, 0.299], dtype=np.float32)
 
 
-def weights_file(preset: str | Preset) -> Path:
-    """Where a network trained on ``preset``'s classes ships."""
-    return WEIGHTS_DIR / f"{get_preset(preset).name}.keras"
+def weights_file(preset: str | Preset, directory: Path | None = None) -> Path:
+    """Where a network trained on ``preset``'s classes ships (in ``directory``, default the package's weights)."""
+    return (directory or WEIGHTS_DIR) / f"{get_preset(preset).name}.keras"
 
 
-def card_file(preset: str | Preset) -> Path:
+def card_file(preset: str | Preset, directory: Path | None = None) -> Path:
     """The model card of a shipped preset: its PrivateTest report, and the weights file that serves it."""
-    return WEIGHTS_DIR / f"{get_preset(preset).name}.card.json"
+    return (directory or WEIGHTS_DIR) / f"{get_preset(preset).name}.card.json"
+
+
+def read_card(preset: str | Preset) -> dict[str, Any]:
+    """The shipped model card of ``preset``."""
+    return json.loads(card_file(preset).read_text())
 
 
 def shipped_presets() -> list[str]:
@@ -43,7 +49,7 @@ def serving_weights(preset: str | Preset) -> Path:
     """
     for name in (get_preset(preset).name, SEVEN_CLASS_PRESET):
         if card_file(name).is_file():
-            return WEIGHTS_DIR / json.loads(card_file(name).read_text())["model_file"]
+            return WEIGHTS_DIR / read_card(name)["model_file"]
     return weights_file(SEVEN_CLASS_PRESET)
 
 

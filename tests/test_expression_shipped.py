@@ -11,7 +11,7 @@ import pytest
 import expressions
 from expressions import inference
 from expressions.datasets import load_fer2013
-from expressions.inference import WEIGHTS_DIR, card_file, serving_weights, shipped_presets
+from expressions.inference import WEIGHTS_DIR, read_card, serving_weights, shipped_presets
 from expressions.presets import SEVEN_CLASS_PRESET, get_preset
 from expressions.train import preset_faces
 from pipeline.checksum import sha256_file
@@ -25,7 +25,7 @@ def test_default_preset_ships() -> None:
 
 @pytest.mark.parametrize("preset", SHIPPED)
 def test_card_describes_the_shipped_weights(preset: str) -> None:
-    card = json.loads(card_file(preset).read_text())
+    card = read_card(preset)
     weights = serving_weights(preset)
     assert weights.name == card["model_file"] and card["model_sha256"] == sha256_file(weights)
     assert card["training_command"].startswith("facexpr expressions train")
@@ -40,7 +40,7 @@ def test_card_describes_the_shipped_weights(preset: str) -> None:
 def test_each_shipped_network_ships_once() -> None:
     files = sorted(WEIGHTS_DIR.glob("*.keras"))
     assert len({sha256_file(f) for f in files}) == len(files), [f.name for f in files]
-    named = {json.loads(card_file(p).read_text())["model_file"] for p in SHIPPED}
+    named = {read_card(p)["model_file"] for p in SHIPPED}
     assert named == {f.name for f in files}, "every weights file is named by a card, and every card's file ships"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from keypoints.config import KeypointConfig
+from keypoints.constants import SPLIT_PARTS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -31,6 +32,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--loss", choices=("wing", "mse"), default=defaults.loss)
     train.add_argument("--rotation-deg", type=float, default=defaults.rotation_deg, help="max augmentation rotation")
     train.add_argument("--scale", type=float, default=1.0 - defaults.scale_range[0], help="zoom range 1 +- scale")
+    train.add_argument(
+        "--flip-prob", type=float, default=defaults.flip_prob, help="share of training faces mirrored (0 turns it off)"
+    )
+    train.add_argument(
+        "--mirror-offset",
+        type=float,
+        default=defaults.mirror_offset_px,
+        help="how far right of mirror symmetry the labels sit (crop px); mirrored faces move their points 2x it",
+    )
     train.add_argument("--no-evaluate", action="store_true", help="skip the held-out evaluation at the end")
 
     evaluate = add_command(
@@ -49,6 +59,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--kaggle-csv", metavar="CSV", help="evaluate on a Kaggle Facial Keypoints CSV's held-out split"
     )
     evaluate.add_argument("--tta", action="store_true", help="average each face with its mirror image")
+    evaluate.add_argument(
+        "--split",
+        choices=SPLIT_PARTS,
+        default="test",
+        help="which people: the held-out test people, or the validation or training people of the same split",
+    )
 
     export = add_command(
         commands,
@@ -85,6 +101,8 @@ def _train(args: argparse.Namespace) -> int:
         init_from=args.init_from,
         rotation_deg=args.rotation_deg,
         scale_range=(1.0 - args.scale, 1.0 + args.scale),
+        flip_prob=args.flip_prob,
+        mirror_offset_px=args.mirror_offset,
     )
     result = train(
         config,
@@ -106,5 +124,7 @@ def _train(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     from keypoints.evaluate import evaluate_heldout
 
-    evaluate_heldout(args.model, args.out, args.data, args.kaggle_csv, tta=args.tta, on_error=args.on_error)
+    evaluate_heldout(
+        args.model, args.out, args.data, args.kaggle_csv, tta=args.tta, on_error=args.on_error, part=args.split
+    )
     return 0

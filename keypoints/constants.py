@@ -63,3 +63,6 @@ NME_NORMALISERS: tuple[int, int] = (
     KEYPOINT_NAMES.index("left_eye_outer_corner"),
     KEYPOINT_NAMES.index("right_eye_outer_corner"),
 )
+
+#: The parts of the person split an evaluation can read; "test" is the held-out people of the final report.
+SPLIT_PARTS: tuple[str, ...] = ("test", "val", "train")

@@ -9,8 +9,9 @@ from typing import Any
 import numpy as np
 
 from keypoints.config import KeypointConfig
+from keypoints.constants import SPLIT_PARTS
 from keypoints.crops import CropSet
-from keypoints.inference import MODEL_FILE, KeypointModel, load_model
+from keypoints.inference import MODEL_FILE, KeypointModel, config_for, load_model
 from keypoints.metrics import keypoint_metrics
 from keypoints.plots import keypoint_grid, per_keypoint_error
 from keypoints.split import split_by_person
@@ -20,6 +21,7 @@ from pipeline.figures import save_figure
 from pipeline.rows import OnError
 
 GRID_FACES = 18
+_TITLES = {"test": "held-out people", "val": "validation people", "train": "training people"}
 
 
 def heldout_crops(
@@ -27,11 +29,15 @@ def heldout_crops(
     data_dir: str | os.PathLike[str] | None = None,
     kaggle_csv: str | None = None,
     on_error: OnError = "raise",
+    part: str = "test",
 ) -> CropSet:
-    """The test people's crops: never trained on, never used to pick a checkpoint."""
+    """The crops of one part of ``config``'s person split: by default the test people, never trained on and
+    never used to pick a checkpoint ("val" and "train" read the other people, e.g. to compare fit and bias)."""
+    if part not in SPLIT_PARTS:
+        raise ValueError(f"unknown split part {part!r}; expected one of {SPLIT_PARTS}")
     crops = load_crops(data_dir, kaggle_csv, on_error)
     split = split_by_person(crops.groups, config.test_fraction, config.val_fraction, config.split_seed)
-    return crops.subset(split.test)
+    return crops.subset(getattr(split, part))
 
 
 def evaluate_model(
@@ -47,7 +53,8 @@ def evaluate_model(
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     print(
         f"RMSE {overall['rmse_px']:.3f} px | NME {overall['nme']:.4f} | "
-        f"within 2 px {overall['within_2px']:.1%} | within 4 px {overall['within_4px']:.1%}"
+        f"within 2 px {overall['within_2px']:.1%} | within 4 px {overall['within_4px']:.1%} | "
+        f"bias x {overall['bias_x_px']:+.2f} px, y {overall['bias_y_px']:+.2f} px"
     )
     result = {"overall": overall, "per_keypoint": table.to_dict(orient="records")}
     if out_dir is not None:
@@ -69,12 +76,6 @@ def evaluate_model(
     return result
 
 
-def config_for(model_path: Path) -> KeypointConfig:
-    """The config saved beside a model (``config.json``), else the defaults."""
-    saved = model_path.parent / "config.json"
-    return KeypointConfig.load(saved) if saved.is_file() else KeypointConfig()
-
-
 def evaluate_heldout(
     model_path: str | os.PathLike[str] | None,
     out_dir: str | os.PathLike[str] | None,
@@ -82,11 +83,13 @@ def evaluate_heldout(
     kaggle_csv: str | None = None,
     tta: bool = False,
     on_error: OnError = "raise",
+    part: str = "test",
 ) -> dict[str, Any]:
-    """Evaluate the shipped (or given) model on the held-out people of its own config's split."""
+    """Evaluate the shipped (or given) model on one part (default: the held-out people) of its config's split."""
     path = Path(model_path) if model_path else MODEL_FILE
-    crops = heldout_crops(config_for(path), data_dir, kaggle_csv, on_error)
-    return evaluate_model(load_model(str(path) if model_path else None, tta=tta), crops, out_dir)
+    crops = heldout_crops(config_for(path), data_dir, kaggle_csv, on_error, part)
+    model = load_model(str(path) if model_path else None, tta=tta)
+    return evaluate_model(model, crops, out_dir, _TITLES[part])
 
 
 def evaluate_run(result: TrainResult, out_dir: str | os.PathLike[str] | None) -> dict[str, Any]:

@@ -15,12 +15,15 @@ def keypoint_metrics(predicted: np.ndarray, truth: np.ndarray) -> tuple[dict[str
 
     RMSE is over every present coordinate, in pixels of the crop the model sees (96x96 by default).
     NME is the mean point-to-point error divided by the outer-eye-corner distance of each face.
+    Bias is the mean signed error (prediction minus truth) in x and y: a model that sits consistently off the
+    labels shows it there, where RMSE only grows.
     """
     predicted = np.asarray(predicted, dtype=np.float64)
     truth = np.asarray(truth, dtype=np.float64)
     if predicted.shape != truth.shape or predicted.shape[1:] != (len(KEYPOINT_NAMES), 2):
         raise ValueError(f"expected matching (N, 15, 2) arrays, got {predicted.shape} and {truth.shape}")
-    squared = (predicted - truth) ** 2
+    error = predicted - truth
+    squared = error**2
     distance = np.sqrt(squared.sum(axis=-1))  # NaN where the point is missing
     left, right = NME_NORMALISERS
     eye_span = np.linalg.norm(truth[:, left] - truth[:, right], axis=-1)
@@ -30,12 +33,16 @@ def keypoint_metrics(predicted: np.ndarray, truth: np.ndarray) -> tuple[dict[str
         "rmse_px": float(np.sqrt(np.nanmean(squared))),
         "mean_error_px": float(np.nanmean(distance)),
         "nme": float(np.nanmean(distance / eye_span[:, None])),
+        "bias_x_px": float(np.nanmean(error[..., 0])),
+        "bias_y_px": float(np.nanmean(error[..., 1])),
     }
     table = pd.DataFrame(
         {
             "keypoint": KEYPOINT_NAMES,
             "rmse_px": np.sqrt(np.nanmean(squared, axis=(0, 2))),
             "mean_error_px": np.nanmean(distance, axis=0),
+            "bias_x_px": np.nanmean(error[..., 0], axis=0),
+            "bias_y_px": np.nanmean(error[..., 1], axis=0),
         }
     )
     for threshold in THRESHOLDS_PX:

@@ -6,16 +6,19 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import keypoints
 from keypoints.config import KeypointConfig
 from keypoints.crops import build_crop_set
-from keypoints.datasets import load_youtube_faces
-from keypoints.inference import MODEL_FILE
+from keypoints.datasets import load_youtube_faces, person_of
+from keypoints.inference import MODEL_FILE, config_for, load_model
 from keypoints.metrics import keypoint_metrics
 from keypoints.model import build_model
+from keypoints.split import split_by_person
 from keypoints.train import train
+from pipeline.datadir import YOUTUBE_FACES_KEYPOINTS
 from pipeline.detect import HaarFaceDetector
 from pipeline.errors import InvalidInputError
 
@@ -30,6 +33,16 @@ def test_config_round_trips(tmp_path: Path) -> None:
     config = KeypointConfig(epochs=3, stage_filters=(8, 16))
     config.save(tmp_path / "config.json")
     assert KeypointConfig.load(tmp_path / "config.json") == config
+
+
+def test_metrics_report_a_constant_offset_as_bias() -> None:
+    rng = np.random.default_rng(0)
+    truth = rng.uniform(20, 76, size=(8, 15, 2))
+    truth[0, 3] = np.nan  # a missing point is left out, not counted as an error
+    overall, table = keypoint_metrics(truth + [1.0, -0.5], truth)
+    assert overall["bias_x_px"] == pytest.approx(1.0) and overall["bias_y_px"] == pytest.approx(-0.5)
+    assert overall["rmse_px"] == pytest.approx(np.sqrt((1.0 + 0.25) / 2))
+    assert np.allclose(table["bias_x_px"], 1.0) and overall["points"] == 8 * 15 - 1
 
 
 @pytest.mark.slow
@@ -52,6 +65,30 @@ def test_quick_training_run_learns_and_resumes(tmp_path: Path, training_dir: Pat
     )
     assert json.loads((tmp_path / "tuned" / "config.json").read_text())["init_from"].endswith("best.keras")
     assert tuned.state["epoch"] == 1
+
+
+def test_loaded_model_mirrors_with_its_configs_offset(tmp_path: Path) -> None:
+    config = KeypointConfig(stage_filters=(8, 16), blocks_per_stage=(1, 1), mirror_offset_px=0.7)
+    build_model(config).save(tmp_path / "best.keras")
+    config.save(tmp_path / "config.json")
+    assert load_model(str(tmp_path / "best.keras"), tta=True).mirror_offset == pytest.approx(0.7)
+
+
+def test_evaluate_reads_the_chosen_part_of_the_person_split(
+    tmp_path: Path, training_dir: Path, isolated_cache: Path
+) -> None:
+    from pipeline.cli import main
+
+    config = config_for(MODEL_FILE)
+    groups = np.array(
+        [person_of(name) for name in pd.read_csv(training_dir / YOUTUBE_FACES_KEYPOINTS.files[0])["image"]]
+    )
+    split = split_by_person(groups, config.test_fraction, config.val_fraction, config.split_seed)
+    for part in ("val", "train"):
+        out = tmp_path / part
+        assert main(["keypoints", "evaluate", "--data", str(training_dir), "--split", part, "--out", str(out)]) == 0
+        overall = json.loads((out / "metrics.json").read_text())["overall"]
+        assert overall["faces"] == len(getattr(split, part)) and np.isfinite(overall["bias_x_px"])
 
 
 @pytest.fixture(scope="module")

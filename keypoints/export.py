@@ -32,7 +32,9 @@ def export_run(
     network = keras.models.load_model(model_file, compile=False)
     metrics = {
         "heldout_people": evaluate_model(KeypointModel(network), crops),
-        "heldout_people_mirror_tta": evaluate_model(KeypointModel(network, tta=True), crops)["overall"],
+        "heldout_people_mirror_tta": evaluate_model(
+            KeypointModel(network, tta=True, mirror_offset=config.mirror_offset_px), crops
+        )["overall"],
     }
     return write_model_card(
         card_file,

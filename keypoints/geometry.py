@@ -8,16 +8,21 @@ import numpy as np
 from keypoints.constants import FLIP_PERMUTATION
 
 
-def mirror_keypoints(keypoints: np.ndarray, width: int) -> np.ndarray:
-    """Keypoints (..., 15, 2) of the horizontally mirrored image: x -> width-1-x, left and right swapped."""
+def mirror_keypoints(keypoints: np.ndarray, width: int, offset: float = 0.0) -> np.ndarray:
+    """Keypoints (..., 15, 2) of the horizontally mirrored image: x -> width-1-x + 2*offset, left and right swapped.
+
+    ``offset`` is how far right of mirror symmetry the labels sit, in pixels: labels drawn ``offset`` right of
+    the features they mark keep that habit in the mirrored image only if they move ``2 * offset`` right.
+    Mirroring twice with the same offset gives the points back.
+    """
     mirrored = np.array(keypoints, dtype=np.float32, copy=True)
-    mirrored[..., 0] = (width - 1) - mirrored[..., 0]
+    mirrored[..., 0] = (width - 1) - mirrored[..., 0] + 2.0 * offset
     return mirrored[..., list(FLIP_PERMUTATION), :]
 
 
-def mirror(image: np.ndarray, keypoints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A horizontally mirrored image (H, W) with its keypoints."""
-    return image[:, ::-1], mirror_keypoints(keypoints, image.shape[1])
+def mirror(image: np.ndarray, keypoints: np.ndarray, offset: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """A horizontally mirrored image (H, W) with its keypoints (see ``mirror_keypoints`` for ``offset``)."""
+    return image[:, ::-1], mirror_keypoints(keypoints, image.shape[1], offset)
 
 
 def warp(image: np.ndarray, keypoints: np.ndarray, matrix: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:

@@ -9,6 +9,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from keypoints.config import KeypointConfig
 from keypoints.geometry import mirror_keypoints
 from keypoints.targets import decode
 from pipeline.batches import as_float_batch
@@ -23,14 +24,15 @@ CARD_FILE = WEIGHTS_DIR / "model_card.json"
 class KeypointModel:
     """A keypoints network behind one compiled call; ``tta`` averages each face with its mirror image.
 
-    Mirror averaging is off by default: on the validation people it made the shipped model slightly worse
-    (1.981 -> 1.990 px RMSE), and it costs about 4 ms more per frame.
+    ``mirror_offset`` is the labels' offset from mirror symmetry the network was trained with
+    (``KeypointConfig.mirror_offset_px``): mirror averaging needs it to map the mirrored face's points back.
     """
 
-    def __init__(self, model: keras.Model, tta: bool = False) -> None:
+    def __init__(self, model: keras.Model, tta: bool = False, mirror_offset: float = 0.0) -> None:
         self.network = model
         self.size = int(model.input_shape[1])
         self.tta = tta
+        self.mirror_offset = mirror_offset
         self._call = CompiledModel(model)
 
     def predict(self, faces: np.ndarray) -> np.ndarray:
@@ -58,8 +60,14 @@ class KeypointModel:
         points = decode(outputs, self.size)
         if self.tta:
             n = len(points) // 2
-            points = (points[:n] + mirror_keypoints(points[n:], self.size)) / 2.0
+            points = (points[:n] + mirror_keypoints(points[n:], self.size, self.mirror_offset)) / 2.0
         return points
+
+
+def config_for(model_path: Path) -> KeypointConfig:
+    """The config saved beside a model (``config.json``), else the defaults."""
+    saved = model_path.parent / "config.json"
+    return KeypointConfig.load(saved) if saved.is_file() else KeypointConfig()
 
 
 @functools.lru_cache(maxsize=4)
@@ -71,7 +79,8 @@ def load_model(path: str | os.PathLike[str] | None = None, tta: bool = False) ->
             f"keypoints model not found: {file}. The shipped weights install with the package; "
             "train your own with `facexpr keypoints train`."
         )
-    return KeypointModel(keras.models.load_model(file, compile=False), tta=tta)
+    network = keras.models.load_model(file, compile=False)
+    return KeypointModel(network, tta=tta, mirror_offset=config_for(file).mirror_offset_px)
 
 
 def predict(faces: np.ndarray, model: KeypointModel | None = None) -> np.ndarray:

@@ -12,7 +12,7 @@ from keypoints.config import KeypointConfig
 from keypoints.constants import KEYPOINT_NAMES
 from keypoints.crops import build_crop_set
 from keypoints.datasets import load_youtube_faces, person_of
-from keypoints.geometry import mirror
+from keypoints.geometry import mirror, mirror_keypoints
 from keypoints.split import split_by_person
 from pipeline.crop import KEYPOINT_CROP, CropRule
 from pipeline.detect import HaarFaceDetector
@@ -63,6 +63,15 @@ def test_flip_moves_left_eye_to_the_mirrored_right_eye() -> None:
     assert np.allclose(flipped[right], [143 - points[left, 0], points[left, 1]])
     x, y = np.round(points[right]).astype(int)
     assert flipped_image[y, 143 - x] == image[y, x]
+
+
+def test_mirror_offset_keeps_the_labels_habit() -> None:
+    rng = np.random.default_rng(1)
+    features = rng.uniform(20, 120, (15, 2)).astype(np.float32)
+    labels = features + [0.9, 0.0]  # labels drawn 0.9 px right of the features they mark
+    mirrored = mirror_keypoints(labels, 144, offset=0.9)
+    assert np.allclose(mirrored, mirror_keypoints(features, 144) + [0.9, 0.0], atol=1e-5)
+    assert np.allclose(mirror_keypoints(mirrored, 144, offset=0.9), labels, atol=1e-5)
 
 
 def test_augmentation_moves_points_with_the_image() -> None:

@@ -23,7 +23,7 @@ class KeypointAugmenter:
         """One augmented face (float32, 0..255) and its keypoints from a context crop and context keypoints."""
         c = self.config
         if rng.random() < c.flip_prob:
-            context, keypoints = mirror(context, keypoints, c.mirror_offset_px)
+            context, keypoints = mirror(context, keypoints, c.label_offset_px)
         shift = rng.uniform(-c.shift, c.shift, size=2) * c.input_size
         matrix = similarity_matrix(
             context.shape[0],

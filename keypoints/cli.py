@@ -36,10 +36,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--flip-prob", type=float, default=defaults.flip_prob, help="share of training faces mirrored (0 turns it off)"
     )
     train.add_argument(
-        "--mirror-offset",
-        type=float,
-        default=defaults.mirror_offset_px,
-        help="how far right of mirror symmetry the labels sit (crop px); mirrored faces move their points 2x it",
+        "--label-offset",
+        metavar="PX|CSV",
+        default=str(defaults.label_offset_px),
+        help="how the labels sit off the features they mark, so flips keep it: an x offset in crop px, or the "
+        "per_keypoint.csv of a flip-trained model's `evaluate --split train` (offsets = minus its bias)",
     )
     train.add_argument("--no-evaluate", action="store_true", help="skip the held-out evaluation at the end")
 
@@ -88,6 +89,7 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
+    from keypoints.evaluate import parse_label_offset
     from keypoints.train import train
     from pipeline.cli import training_epochs
 
@@ -102,7 +104,7 @@ def _train(args: argparse.Namespace) -> int:
         rotation_deg=args.rotation_deg,
         scale_range=(1.0 - args.scale, 1.0 + args.scale),
         flip_prob=args.flip_prob,
-        mirror_offset_px=args.mirror_offset,
+        label_offset_px=parse_label_offset(args.label_offset),
     )
     result = train(
         config,

@@ -33,10 +33,11 @@ class KeypointConfig(JsonConfig):
     init_from: str | None = None  # start from this model's weights (a fine-tuning stage) instead of from scratch
     # augmentation (image and keypoints move together)
     flip_prob: float = 0.5
-    # How far right of mirror symmetry the labels sit, in crop pixels; mirrored faces (flips, mirror averaging)
-    # move their points by twice it. YouTube-Faces labels sit ~0.9 px right: a model trained with plain flips
-    # predicts 0.90 px left of them on its own training people, and 1.02 px left on the validation people.
-    mirror_offset_px: float = 0.0
+    # How the labels sit off the features they mark, in crop pixels: a number (an x offset for every point) or
+    # one (dx, dy) per keypoint. Mirrored faces (flips, mirror averaging) move their points so the labels keep
+    # the habit (keypoints.geometry.mirror_keypoints). YouTube-Faces labels are not mirror-symmetric: a model
+    # trained with plain flips predicts 0.90 px left of them on its own training people.
+    label_offset_px: float | tuple[tuple[float, float], ...] = 0.0
     rotation_deg: float = 18.0
     shift: float = 0.06  # fraction of the crop side
     scale_range: tuple[float, float] = (0.88, 1.12)

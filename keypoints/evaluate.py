@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from keypoints.config import KeypointConfig
-from keypoints.constants import SPLIT_PARTS
+from keypoints.constants import KEYPOINT_NAMES, SPLIT_PARTS
 from keypoints.crops import CropSet
 from keypoints.inference import MODEL_FILE, KeypointModel, config_for, load_model
 from keypoints.metrics import keypoint_metrics
@@ -17,6 +18,7 @@ from keypoints.plots import keypoint_grid, per_keypoint_error
 from keypoints.split import split_by_person
 from keypoints.train import TrainResult, load_crops
 from pipeline.atomic import write_json, write_text
+from pipeline.errors import DataFormatError, DataNotFoundError
 from pipeline.figures import save_figure
 from pipeline.rows import OnError
 
@@ -95,3 +97,28 @@ def evaluate_heldout(
 def evaluate_run(result: TrainResult, out_dir: str | os.PathLike[str] | None) -> dict[str, Any]:
     """Evaluate a just-trained run's best model on its held-out people."""
     return evaluate_model(KeypointModel(result.model), result.crops.subset(result.split.test), out_dir)
+
+
+def parse_label_offset(value: str) -> float | tuple[tuple[float, float], ...]:
+    """A label offset (``KeypointConfig.label_offset_px``) from a number, or from the ``per_keypoint.csv`` that
+    evaluating a flip-trained model on its training people wrote: minus each keypoint's bias.
+
+    A model trained with plain flips cannot learn the part of the labels' habit that breaks mirror symmetry, so
+    its bias on its own training people measures that part; ``mirror_keypoints`` uses only that part.
+    """
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    path = Path(value)
+    if not path.is_file():
+        raise DataNotFoundError(f"label offset is neither a number nor a file: {value}")
+    table = pd.read_csv(path)
+    missing = {"keypoint", "bias_x_px", "bias_y_px"} - set(table.columns)
+    if missing or set(table["keypoint"]) != set(KEYPOINT_NAMES):
+        raise DataFormatError(
+            f"{path} is not a keypoint evaluation's per_keypoint.csv (needs bias_x_px and bias_y_px for each "
+            f"of the 15 keypoints; missing columns: {sorted(missing)})"
+        )
+    bias = table.set_index("keypoint").loc[list(KEYPOINT_NAMES), ["bias_x_px", "bias_y_px"]].to_numpy()
+    return tuple((round(-float(dx), 4), round(-float(dy), 4)) for dx, dy in bias)

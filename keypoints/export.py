@@ -33,7 +33,7 @@ def export_run(
     metrics = {
         "heldout_people": evaluate_model(KeypointModel(network), crops),
         "heldout_people_mirror_tta": evaluate_model(
-            KeypointModel(network, tta=True, mirror_offset=config.mirror_offset_px), crops
+            KeypointModel(network, tta=True, label_offset=config.label_offset_px), crops
         )["overall"],
     }
     return write_model_card(

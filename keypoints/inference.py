@@ -10,7 +10,7 @@ import keras
 import numpy as np
 
 from keypoints.config import KeypointConfig
-from keypoints.geometry import mirror_keypoints
+from keypoints.geometry import LabelOffset, mirror_keypoints
 from keypoints.targets import decode
 from pipeline.batches import as_float_batch
 from pipeline.compiled import CompiledModel
@@ -24,15 +24,15 @@ CARD_FILE = WEIGHTS_DIR / "model_card.json"
 class KeypointModel:
     """A keypoints network behind one compiled call; ``tta`` averages each face with its mirror image.
 
-    ``mirror_offset`` is the labels' offset from mirror symmetry the network was trained with
-    (``KeypointConfig.mirror_offset_px``): mirror averaging needs it to map the mirrored face's points back.
+    ``label_offset`` is how the labels the network learnt sit off the features (``KeypointConfig.label_offset_px``):
+    mirror averaging needs it to map the mirrored face's points back.
     """
 
-    def __init__(self, model: keras.Model, tta: bool = False, mirror_offset: float = 0.0) -> None:
+    def __init__(self, model: keras.Model, tta: bool = False, label_offset: LabelOffset = 0.0) -> None:
         self.network = model
         self.size = int(model.input_shape[1])
         self.tta = tta
-        self.mirror_offset = mirror_offset
+        self.label_offset = label_offset
         self._call = CompiledModel(model)
 
     def predict(self, faces: np.ndarray) -> np.ndarray:
@@ -60,7 +60,7 @@ class KeypointModel:
         points = decode(outputs, self.size)
         if self.tta:
             n = len(points) // 2
-            points = (points[:n] + mirror_keypoints(points[n:], self.size, self.mirror_offset)) / 2.0
+            points = (points[:n] + mirror_keypoints(points[n:], self.size, self.label_offset)) / 2.0
         return points
 
 
@@ -80,7 +80,7 @@ def load_model(path: str | os.PathLike[str] | None = None, tta: bool = False) ->
             "train your own with `facexpr keypoints train`."
         )
     network = keras.models.load_model(file, compile=False)
-    return KeypointModel(network, tta=tta, mirror_offset=config_for(file).mirror_offset_px)
+    return KeypointModel(network, tta=tta, label_offset=config_for(file).label_offset_px)
 
 
 def predict(faces: np.ndarray, model: KeypointModel | None = None) -> np.ndarray:

@@ -29,14 +29,19 @@ class JsonConfig:
 
     @classmethod
     def from_json(cls: type[C], data: dict[str, Any]) -> C:
-        """Rebuild from ``to_json`` output (lists become tuples); unknown keys are an error."""
+        """Rebuild from ``to_json`` output (lists, nested too, become tuples); unknown keys are an error."""
         names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
         unknown = set(data) - names
         if unknown:
             raise ValueError(f"unknown {cls.__name__} key(s): {sorted(unknown)}")
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+        return cls(**{k: _tuples(v) for k, v in data.items()})
 
     @classmethod
     def load(cls: type[C], path: str | Path) -> C:
         """Read a saved config."""
         return cls.from_json(json.loads(Path(path).read_text()))
+
+
+def _tuples(value: Any) -> Any:
+    """``value`` with every list, nested ones too, turned into a tuple."""
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value

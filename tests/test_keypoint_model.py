@@ -13,6 +13,7 @@ import keypoints
 from keypoints.config import KeypointConfig
 from keypoints.crops import build_crop_set
 from keypoints.datasets import load_youtube_faces, person_of
+from keypoints.evaluate import parse_label_offset
 from keypoints.inference import MODEL_FILE, config_for, load_model
 from keypoints.metrics import keypoint_metrics
 from keypoints.model import build_model
@@ -20,7 +21,7 @@ from keypoints.split import split_by_person
 from keypoints.train import train
 from pipeline.datadir import YOUTUBE_FACES_KEYPOINTS
 from pipeline.detect import HaarFaceDetector
-from pipeline.errors import InvalidInputError
+from pipeline.errors import DataFormatError, DataNotFoundError, InvalidInputError
 
 
 def test_model_output_shape() -> None:
@@ -68,10 +69,23 @@ def test_quick_training_run_learns_and_resumes(tmp_path: Path, training_dir: Pat
 
 
 def test_loaded_model_mirrors_with_its_configs_offset(tmp_path: Path) -> None:
-    config = KeypointConfig(stage_filters=(8, 16), blocks_per_stage=(1, 1), mirror_offset_px=0.7)
+    config = KeypointConfig(stage_filters=(8, 16), blocks_per_stage=(1, 1), label_offset_px=0.7)
     build_model(config).save(tmp_path / "best.keras")
     config.save(tmp_path / "config.json")
-    assert load_model(str(tmp_path / "best.keras"), tta=True).mirror_offset == pytest.approx(0.7)
+    assert load_model(str(tmp_path / "best.keras"), tta=True).label_offset == pytest.approx(0.7)
+
+
+def test_label_offset_comes_from_a_number_or_a_training_evaluation(tmp_path: Path) -> None:
+    assert parse_label_offset("0.9") == 0.9
+    table = pd.DataFrame({"keypoint": keypoints.KEYPOINT_NAMES[::-1], "bias_x_px": np.arange(15.0), "bias_y_px": 0.5})
+    table.to_csv(tmp_path / "per_keypoint.csv", index=False)
+    offsets = parse_label_offset(str(tmp_path / "per_keypoint.csv"))
+    assert offsets[0] == (-14.0, -0.5) and offsets[14] == (-0.0, -0.5)  # minus the bias, in keypoint order
+    table.drop(columns="bias_y_px").to_csv(tmp_path / "bad.csv", index=False)
+    with pytest.raises(DataFormatError, match="bias_y_px"):
+        parse_label_offset(str(tmp_path / "bad.csv"))
+    with pytest.raises(DataNotFoundError, match="neither a number nor a file"):
+        parse_label_offset(str(tmp_path / "absent.csv"))
 
 
 def test_evaluate_reads_the_chosen_part_of_the_person_split(

@@ -65,13 +65,18 @@ def test_flip_moves_left_eye_to_the_mirrored_right_eye() -> None:
     assert flipped_image[y, 143 - x] == image[y, x]
 
 
-def test_mirror_offset_keeps_the_labels_habit() -> None:
+def test_label_offset_keeps_the_labels_habit() -> None:
     rng = np.random.default_rng(1)
     features = rng.uniform(20, 120, (15, 2)).astype(np.float32)
     labels = features + [0.9, 0.0]  # labels drawn 0.9 px right of the features they mark
     mirrored = mirror_keypoints(labels, 144, offset=0.9)
     assert np.allclose(mirrored, mirror_keypoints(features, 144) + [0.9, 0.0], atol=1e-5)
     assert np.allclose(mirror_keypoints(mirrored, 144, offset=0.9), labels, atol=1e-5)
+    habit = rng.normal(0, 0.5, (15, 2))  # one (dx, dy) per keypoint: each label sits off its feature its own way
+    labels = features + habit
+    mirrored = mirror_keypoints(labels, 144, offset=habit)
+    assert np.allclose(mirrored, mirror_keypoints(features, 144) + habit, atol=1e-5)
+    assert np.allclose(mirror_keypoints(mirrored, 144, offset=habit), labels, atol=1e-5)
 
 
 def test_augmentation_moves_points_with_the_image() -> None:

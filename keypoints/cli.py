@@ -39,8 +39,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--label-offset",
         metavar="PX|CSV",
         default=str(defaults.label_offset_px),
-        help="how the labels sit off the features they mark, so flips keep it: an x offset in crop px, or the "
-        "per_keypoint.csv of a flip-trained model's `evaluate --split train` (offsets = minus its bias)",
+        help="how the labels sit off the features they mark, so flips and mirror averaging keep it: an x offset in "
+        "crop px, or the per_keypoint.csv of `evaluate --split train` on a model trained with --flip-prob 0",
     )
     train.add_argument("--no-evaluate", action="store_true", help="skip the held-out evaluation at the end")
 
@@ -59,7 +59,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     evaluate.add_argument(
         "--kaggle-csv", metavar="CSV", help="evaluate on a Kaggle Facial Keypoints CSV's held-out split"
     )
-    evaluate.add_argument("--tta", action="store_true", help="average each face with its mirror image")
+    evaluate.add_argument(
+        "--no-tta",
+        dest="tta",
+        action="store_false",
+        help="read each face once instead of averaging it with its mirror image (which is the default)",
+    )
     evaluate.add_argument(
         "--split",
         choices=SPLIT_PARTS,

@@ -13,7 +13,7 @@ from keypoints.config import KeypointConfig
 from keypoints.constants import KEYPOINT_NAMES, SPLIT_PARTS
 from keypoints.crops import CropSet
 from keypoints.inference import MODEL_FILE, KeypointModel, config_for, load_model
-from keypoints.metrics import keypoint_metrics
+from keypoints.metrics import keypoint_metrics, mirror_habit
 from keypoints.plots import keypoint_grid, per_keypoint_error
 from keypoints.split import split_by_person
 from keypoints.train import TrainResult, load_crops
@@ -23,6 +23,7 @@ from pipeline.figures import save_figure
 from pipeline.rows import OnError
 
 GRID_FACES = 18
+HABIT_COLUMNS = ("mirror_habit_x_px", "mirror_habit_y_px")
 _TITLES = {"test": "held-out people", "val": "validation people", "train": "training people"}
 
 
@@ -48,6 +49,9 @@ def evaluate_model(
     """Metrics of ``model`` on ``crops``; with ``out_dir``, also write metrics.json, per_keypoint.csv and PNGs."""
     predicted = model.predict(crops.crops)
     overall, table = keypoint_metrics(predicted, crops.keypoints)
+    plain = KeypointModel(model.network, tta=False)
+    habit = mirror_habit(plain.predict(crops.crops), plain.predict(crops.crops[:, :, ::-1]), model.size)
+    table[HABIT_COLUMNS[0]], table[HABIT_COLUMNS[1]] = habit[:, 0], habit[:, 1]
     overall.update(
         people=int(len(np.unique(crops.groups))), detected_share=float(np.mean(crops.detected)), flip_tta=model.tta
     )
@@ -83,7 +87,7 @@ def evaluate_heldout(
     out_dir: str | os.PathLike[str] | None,
     data_dir: str | os.PathLike[str] | None = None,
     kaggle_csv: str | None = None,
-    tta: bool = False,
+    tta: bool = True,
     on_error: OnError = "raise",
     part: str = "test",
 ) -> dict[str, Any]:
@@ -96,15 +100,16 @@ def evaluate_heldout(
 
 def evaluate_run(result: TrainResult, out_dir: str | os.PathLike[str] | None) -> dict[str, Any]:
     """Evaluate a just-trained run's best model on its held-out people."""
-    return evaluate_model(KeypointModel(result.model), result.crops.subset(result.split.test), out_dir)
+    model = KeypointModel(result.model, label_offset=result.config.label_offset_px)
+    return evaluate_model(model, result.crops.subset(result.split.test), out_dir)
 
 
 def parse_label_offset(value: str) -> float | tuple[tuple[float, float], ...]:
     """A label offset (``KeypointConfig.label_offset_px``) from a number, or from the ``per_keypoint.csv`` that
-    evaluating a flip-trained model on its training people wrote: minus each keypoint's bias.
+    evaluating a model trained without flips (``--flip-prob 0``) on its training people wrote: its mirror habit.
 
-    A model trained with plain flips cannot learn the part of the labels' habit that breaks mirror symmetry, so
-    its bias on its own training people measures that part; ``mirror_keypoints`` uses only that part.
+    Such a model learns the labels as they are, so how it reads a face and its mirror image differently is the
+    part of the labels' habit that breaks mirror symmetry, the only part ``mirror_keypoints`` uses.
     """
     try:
         return float(value)
@@ -114,11 +119,11 @@ def parse_label_offset(value: str) -> float | tuple[tuple[float, float], ...]:
     if not path.is_file():
         raise DataNotFoundError(f"label offset is neither a number nor a file: {value}")
     table = pd.read_csv(path)
-    missing = {"keypoint", "bias_x_px", "bias_y_px"} - set(table.columns)
+    missing = {"keypoint", *HABIT_COLUMNS} - set(table.columns)
     if missing or set(table["keypoint"]) != set(KEYPOINT_NAMES):
         raise DataFormatError(
-            f"{path} is not a keypoint evaluation's per_keypoint.csv (needs bias_x_px and bias_y_px for each "
-            f"of the 15 keypoints; missing columns: {sorted(missing)})"
+            f"{path} is not a keypoint evaluation's per_keypoint.csv (needs {' and '.join(HABIT_COLUMNS)} for "
+            f"each of the 15 keypoints; missing columns: {sorted(missing)})"
         )
-    bias = table.set_index("keypoint").loc[list(KEYPOINT_NAMES), ["bias_x_px", "bias_y_px"]].to_numpy()
-    return tuple((round(-float(dx), 4), round(-float(dy), 4)) for dx, dy in bias)
+    habit = table.set_index("keypoint").loc[list(KEYPOINT_NAMES), list(HABIT_COLUMNS)].to_numpy()
+    return tuple((round(float(dx), 4), round(float(dy), 4)) for dx, dy in habit)

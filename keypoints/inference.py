@@ -22,13 +22,13 @@ CARD_FILE = WEIGHTS_DIR / "model_card.json"
 
 
 class KeypointModel:
-    """A keypoints network behind one compiled call; ``tta`` averages each face with its mirror image.
+    """A keypoints network behind one compiled call; ``tta`` (on by default) averages each face with its mirror image.
 
     ``label_offset`` is how the labels the network learnt sit off the features (``KeypointConfig.label_offset_px``):
     mirror averaging needs it to map the mirrored face's points back.
     """
 
-    def __init__(self, model: keras.Model, tta: bool = False, label_offset: LabelOffset = 0.0) -> None:
+    def __init__(self, model: keras.Model, tta: bool = True, label_offset: LabelOffset = 0.0) -> None:
         self.network = model
         self.size = int(model.input_shape[1])
         self.tta = tta
@@ -71,8 +71,12 @@ def config_for(model_path: Path) -> KeypointConfig:
 
 
 @functools.lru_cache(maxsize=4)
-def load_model(path: str | os.PathLike[str] | None = None, tta: bool = False) -> KeypointModel:
-    """The keypoints model at ``path`` (default: the shipped weights), loaded once and cached."""
+def load_model(path: str | os.PathLike[str] | None = None, tta: bool = True) -> KeypointModel:
+    """The keypoints model at ``path`` (default: the shipped weights), loaded once and cached.
+
+    ``tta`` averages each face with its mirror image, mapped back with the label offset of the config saved beside
+    the weights; ``tta=False`` reads each face once (about half the compute).
+    """
     file = Path(path) if path is not None else MODEL_FILE
     if not file.is_file():
         raise DataNotFoundError(

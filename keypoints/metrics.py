@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from keypoints.constants import KEYPOINT_NAMES, NME_NORMALISERS
+from keypoints.geometry import mirror_keypoints
 
 THRESHOLDS_PX = (2.0, 4.0)
 
@@ -50,3 +51,10 @@ def keypoint_metrics(predicted: np.ndarray, truth: np.ndarray) -> tuple[dict[str
         overall[f"within_{threshold:g}px"] = float(np.nanmean(within))
         table[f"within_{threshold:g}px"] = np.nanmean(within, axis=0)
     return overall, table
+
+
+def mirror_habit(predicted: np.ndarray, predicted_on_mirror: np.ndarray, size: int) -> np.ndarray:
+    """(15, 2): half the mean gap between a model's points on faces and its points on their mirror images mapped
+    back by plain mirroring. It is how the model places points off mirror symmetry: for a model trained without
+    flips, the habit of the labels it learnt (``KeypointConfig.label_offset_px``)."""
+    return np.nanmean(predicted - mirror_keypoints(predicted_on_mirror, size), axis=0) / 2.0

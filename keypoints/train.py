@@ -42,9 +42,10 @@ class AugmentedFaces(ShuffledBatches):
 
 @dataclass
 class TrainResult:
-    """The best model of a run, where the run lives, and the data it used."""
+    """The best model of a run, its config, where the run lives, and the data it used."""
 
     model: keras.Model
+    config: KeypointConfig
     run_dir: Path
     state: dict[str, Any]
     crops: CropSet
@@ -104,4 +105,4 @@ def train(
     model, state = fit_configured(
         config, compiled_model, train_data, val_data, run_dir, monitor="val_pixel_mse", resume=resume
     )
-    return TrainResult(model, Path(run_dir), state, crops, split)
+    return TrainResult(model, config, Path(run_dir), state, crops, split)

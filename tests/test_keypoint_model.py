@@ -77,12 +77,13 @@ def test_loaded_model_mirrors_with_its_configs_offset(tmp_path: Path) -> None:
 
 def test_label_offset_comes_from_a_number_or_a_training_evaluation(tmp_path: Path) -> None:
     assert parse_label_offset("0.9") == 0.9
-    table = pd.DataFrame({"keypoint": keypoints.KEYPOINT_NAMES[::-1], "bias_x_px": np.arange(15.0), "bias_y_px": 0.5})
+    names = keypoints.KEYPOINT_NAMES[::-1]
+    table = pd.DataFrame({"keypoint": names, "mirror_habit_x_px": np.arange(15.0), "mirror_habit_y_px": 0.5})
     table.to_csv(tmp_path / "per_keypoint.csv", index=False)
     offsets = parse_label_offset(str(tmp_path / "per_keypoint.csv"))
-    assert offsets[0] == (-14.0, -0.5) and offsets[14] == (-0.0, -0.5)  # minus the bias, in keypoint order
-    table.drop(columns="bias_y_px").to_csv(tmp_path / "bad.csv", index=False)
-    with pytest.raises(DataFormatError, match="bias_y_px"):
+    assert offsets[0] == (14.0, 0.5) and offsets[14] == (0.0, 0.5)  # in keypoint order
+    table.drop(columns="mirror_habit_y_px").to_csv(tmp_path / "bad.csv", index=False)
+    with pytest.raises(DataFormatError, match="mirror_habit_y_px"):
         parse_label_offset(str(tmp_path / "bad.csv"))
     with pytest.raises(DataNotFoundError, match="neither a number nor a file"):
         parse_label_offset(str(tmp_path / "absent.csv"))
@@ -103,6 +104,8 @@ def test_evaluate_reads_the_chosen_part_of_the_person_split(
         assert main(["keypoints", "evaluate", "--data", str(training_dir), "--split", part, "--out", str(out)]) == 0
         overall = json.loads((out / "metrics.json").read_text())["overall"]
         assert overall["faces"] == len(getattr(split, part)) and np.isfinite(overall["bias_x_px"])
+        table = pd.read_csv(out / "per_keypoint.csv")
+        assert np.isfinite(table[["mirror_habit_x_px", "mirror_habit_y_px"]].to_numpy()).all()
 
 
 @pytest.fixture(scope="module")

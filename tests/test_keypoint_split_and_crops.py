@@ -13,6 +13,7 @@ from keypoints.constants import KEYPOINT_NAMES
 from keypoints.crops import build_crop_set
 from keypoints.datasets import load_youtube_faces, person_of
 from keypoints.geometry import mirror, mirror_keypoints
+from keypoints.metrics import mirror_habit
 from keypoints.split import split_by_person
 from pipeline.crop import KEYPOINT_CROP, CropRule
 from pipeline.detect import HaarFaceDetector
@@ -77,6 +78,16 @@ def test_label_offset_keeps_the_labels_habit() -> None:
     mirrored = mirror_keypoints(labels, 144, offset=habit)
     assert np.allclose(mirrored, mirror_keypoints(features, 144) + habit, atol=1e-5)
     assert np.allclose(mirror_keypoints(mirrored, 144, offset=habit), labels, atol=1e-5)
+
+
+def test_mirror_habit_of_a_model_that_learnt_the_labels_is_their_habit() -> None:
+    rng = np.random.default_rng(2)
+    features = rng.uniform(20, 76, (40, 15, 2)).astype(np.float32)
+    habit = rng.normal(0, 0.5, (15, 2))
+    # a model that reads the labels' habit into every face it sees, mirrored ones too
+    measured = mirror_habit(features + habit, mirror_keypoints(features, 96) + habit, 96)
+    points = rng.uniform(20, 76, (15, 2))
+    assert np.allclose(mirror_keypoints(points, 96, measured), mirror_keypoints(points, 96, habit), atol=1e-4)
 
 
 def test_augmentation_moves_points_with_the_image() -> None:

@@ -69,7 +69,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _report_arguments(parser: argparse.ArgumentParser) -> None:
-    from pipeline.cli import add_data_flag, add_preset_flag
+    from pipeline.cli import add_data_flag, add_preset_flag, add_tta_flag
 
     add_data_flag(parser)
     add_preset_flag(parser)
@@ -80,12 +80,7 @@ def _report_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--out", default=None, help="report.json, report.csv, confusion.png (default outputs/report-<preset>)"
     )
-    parser.add_argument(
-        "--no-tta",
-        dest="tta",
-        action="store_false",
-        help="read each face once instead of averaging it with its mirror image (which is the default)",
-    )
+    add_tta_flag(parser)
 
 
 def _train(args: argparse.Namespace) -> int:

@@ -10,7 +10,7 @@ from keypoints.constants import SPLIT_PARTS
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``keypoints`` command group."""
-    from pipeline.cli import _Formatter, add_command, add_data_flag, add_training_flags
+    from pipeline.cli import _Formatter, add_command, add_data_flag, add_training_flags, add_tta_flag
 
     group = subparsers.add_parser("keypoints", help="train or evaluate the keypoints model", formatter_class=_Formatter)
     commands = group.add_subparsers(dest="keypoints_command", required=True, metavar="ACTION")
@@ -59,12 +59,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     evaluate.add_argument(
         "--kaggle-csv", metavar="CSV", help="evaluate on a Kaggle Facial Keypoints CSV's held-out split"
     )
-    evaluate.add_argument(
-        "--no-tta",
-        dest="tta",
-        action="store_false",
-        help="read each face once instead of averaging it with its mirror image (which is the default)",
-    )
+    add_tta_flag(evaluate)
     evaluate.add_argument(
         "--split",
         choices=SPLIT_PARTS,

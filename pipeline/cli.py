@@ -61,6 +61,16 @@ def add_training_flags(parser: argparse.ArgumentParser, defaults: Any) -> None:
     )
 
 
+def add_tta_flag(parser: argparse.ArgumentParser) -> None:
+    """``--no-tta``: read each face once; evaluations average each face with its mirror image by default."""
+    parser.add_argument(
+        "--no-tta",
+        dest="tta",
+        action="store_false",
+        help="read each face once instead of averaging it with its mirror image (which is the default)",
+    )
+
+
 def training_epochs(args: argparse.Namespace, default: int) -> int:
     """--epochs, else 1 with --quick, else the config's default."""
     return args.epochs or (1 if args.quick else default)

@@ -27,7 +27,7 @@ HABIT_COLUMNS = ("mirror_habit_x_px", "mirror_habit_y_px")
 _TITLES = {"test": "held-out people", "val": "validation people", "train": "training people"}
 
 
-def heldout_crops(
+def split_crops(
     config: KeypointConfig,
     data_dir: str | os.PathLike[str] | None = None,
     kaggle_csv: str | None = None,
@@ -47,10 +47,10 @@ def evaluate_model(
     model: KeypointModel, crops: CropSet, out_dir: str | os.PathLike[str] | None = None, title: str = "held-out people"
 ) -> dict[str, Any]:
     """Metrics of ``model`` on ``crops``; with ``out_dir``, also write metrics.json, per_keypoint.csv and PNGs."""
-    predicted = model.predict(crops.crops)
+    points, points_on_mirror = model.read_with_mirror(crops.crops)
+    predicted = model.average_mirror(points, points_on_mirror) if model.tta else points
     overall, table = keypoint_metrics(predicted, crops.keypoints)
-    plain = KeypointModel(model.network, tta=False)
-    habit = mirror_habit(plain.predict(crops.crops), plain.predict(crops.crops[:, :, ::-1]), model.size)
+    habit = mirror_habit(points, points_on_mirror, model.size)
     table[HABIT_COLUMNS[0]], table[HABIT_COLUMNS[1]] = habit[:, 0], habit[:, 1]
     overall.update(
         people=int(len(np.unique(crops.groups))), detected_share=float(np.mean(crops.detected)), flip_tta=model.tta
@@ -93,7 +93,7 @@ def evaluate_heldout(
 ) -> dict[str, Any]:
     """Evaluate the shipped (or given) model on one part (default: the held-out people) of its config's split."""
     path = Path(model_path) if model_path else MODEL_FILE
-    crops = heldout_crops(config_for(path), data_dir, kaggle_csv, on_error, part)
+    crops = split_crops(config_for(path), data_dir, kaggle_csv, on_error, part)
     model = load_model(str(path) if model_path else None, tta=tta)
     return evaluate_model(model, crops, out_dir, _TITLES[part])
 

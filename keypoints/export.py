@@ -9,7 +9,7 @@ from typing import Any
 import keras
 
 from keypoints.config import KeypointConfig
-from keypoints.evaluate import evaluate_model, heldout_crops
+from keypoints.evaluate import evaluate_model, split_crops
 from keypoints.inference import CARD_FILE, MODEL_FILE, KeypointModel
 from pipeline.datadir import YOUTUBE_FACES_KEYPOINTS, dataset_file
 from pipeline.modelcard import export_weights, write_model_card
@@ -28,7 +28,7 @@ def export_run(
     config = KeypointConfig.load(files.config)
     export_weights(keras.models.load_model(files.best), model_file)
     config.save(model_file.parent / "config.json")
-    crops = heldout_crops(config, data_dir)
+    crops = split_crops(config, data_dir)
     network = keras.models.load_model(model_file, compile=False)
     metrics = {
         "heldout_people": evaluate_model(KeypointModel(network, label_offset=config.label_offset_px), crops),

@@ -39,8 +39,31 @@ class KeypointModel:
         """(N, size, size[, 1]) gray faces (uint8, or float in 0..1 or 0..255) to (N, 15, 2) crop pixels."""
         return self.finish(self._call(self.prepare(faces)))
 
+    def read_with_mirror(self, faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(N, 15, 2) points of ``faces`` and of their mirror images (in the mirror images' pixels), from one call."""
+        batch = self._gray_batch(faces)
+        points = decode(self._call(_with_mirrors(batch)[..., None]), self.size)
+        return points[: len(batch)], points[len(batch) :]
+
+    def average_mirror(self, points: np.ndarray, points_on_mirror: np.ndarray) -> np.ndarray:
+        """Each face's points averaged with its mirror image's, mapped back with the labels' offset."""
+        return (points + mirror_keypoints(points_on_mirror, self.size, self.label_offset)) / 2.0
+
     def prepare(self, faces: np.ndarray) -> np.ndarray:
         """The network's float32 input batch for ``faces`` (with their mirror images appended when ``tta``)."""
+        batch = self._gray_batch(faces)
+        return (_with_mirrors(batch) if self.tta else batch)[..., None]
+
+    def finish(self, outputs: np.ndarray) -> np.ndarray:
+        """(N, 15, 2) crop pixels from the network's outputs on ``prepare``'s batch."""
+        points = decode(outputs, self.size)
+        if self.tta:
+            n = len(points) // 2
+            points = self.average_mirror(points[:n], points[n:])
+        return points
+
+    def _gray_batch(self, faces: np.ndarray) -> np.ndarray:
+        """(N, size, size) float32 faces, checked."""
         batch = as_float_batch(faces)
         if batch.ndim == 4:
             if batch.shape[-1] != 1:
@@ -51,17 +74,12 @@ class KeypointModel:
                 f"faces must be {self.size}x{self.size} crops, got {batch.shape[1]}x{batch.shape[2]}; "
                 "crop them with pipeline.crop.KEYPOINT_CROP"
             )
-        if self.tta:
-            batch = np.concatenate([batch, batch[:, :, ::-1]])
-        return batch[..., None]
+        return batch
 
-    def finish(self, outputs: np.ndarray) -> np.ndarray:
-        """(N, 15, 2) crop pixels from the network's outputs on ``prepare``'s batch."""
-        points = decode(outputs, self.size)
-        if self.tta:
-            n = len(points) // 2
-            points = (points[:n] + mirror_keypoints(points[n:], self.size, self.label_offset)) / 2.0
-        return points
+
+def _with_mirrors(batch: np.ndarray) -> np.ndarray:
+    """(N, H, W) faces followed by their N mirror images."""
+    return np.concatenate([batch, batch[:, :, ::-1]])
 
 
 def config_for(model_path: Path) -> KeypointConfig:

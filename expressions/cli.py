@@ -30,6 +30,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--labels", choices=("fer2013", "ferplus"), default=defaults.labels, help="label source")
     train.add_argument("--run-dir", default=None, help="checkpoints, log.csv, curves.png (default runs/<preset>)")
     add_training_flags(train, defaults)
+    train.add_argument("--rotation-deg", type=float, default=defaults.rotation_deg, help="max augmentation rotation")
+    train.add_argument(
+        "--erase-prob", type=float, default=defaults.erase_prob, help="share of faces with one rectangle erased"
+    )
+    train.add_argument(
+        "--class-weight-power",
+        type=float,
+        default=defaults.class_weight_power,
+        help="sample weight ~ (1 / class frequency) ** power: 0 none, 1 fully balanced",
+    )
 
     evaluate = add_command(
         commands,
@@ -96,6 +106,9 @@ def _train(args: argparse.Namespace) -> int:
         warmup_epochs=args.warmup_epochs,
         seed=args.seed,
         init_from=args.init_from,
+        rotation_deg=args.rotation_deg,
+        erase_prob=args.erase_prob,
+        class_weight_power=args.class_weight_power,
     )
     run_dir = args.run_dir or f"runs/{args.preset}"
     result = train(config, run_dir, args.data, quick=args.quick, resume=not args.no_resume, on_error=args.on_error)

@@ -12,7 +12,7 @@ import cv2
 import keras
 import numpy as np
 
-from expressions.presets import DEFAULT_PRESET, FER2013_CLASSES, PRESETS, SEVEN_CLASS_PRESET, Preset, get_preset
+from expressions.presets import DEFAULT_PRESET, PRESETS, SEVEN_CLASS_PRESET, Preset, class_columns, get_preset
 from pipeline.batches import as_float_batch
 from pipeline.compiled import CompiledModel
 from pipeline.errors import DataNotFoundError, InvalidInputError
@@ -79,13 +79,7 @@ class ExpressionModel:
         self.preset = get_preset(preset)
         self.tta = tta
         self.size = int(network.input_shape[1])
-        outputs = int(network.output_shape[-1])
-        if outputs == self.preset.num_classes:
-            self.columns = list(range(outputs))
-        elif outputs == len(FER2013_CLASSES):
-            self.columns = [FER2013_CLASSES.index(c) for c in self.preset.classes]
-        else:
-            raise ValueError(f"a {outputs}-class network cannot serve preset {self.preset.name}")
+        self.columns = class_columns(int(network.output_shape[-1]), self.preset)
         self._call = CompiledModel(network)
 
     @property

@@ -9,6 +9,9 @@ from expressions.config import ExpressionConfig
 from expressions.presets import get_preset
 from pipeline.resnet import conv_bn_relu, residual_stages
 
+#: The softmax layer: one unit per class of the preset.
+HEAD = "probabilities"
+
 
 def build_model(config: ExpressionConfig = ExpressionConfig()) -> keras.Model:
     """Raw 0-255 gray pixels in, class probabilities (softmax) out."""
@@ -20,5 +23,5 @@ def build_model(config: ExpressionConfig = ExpressionConfig()) -> keras.Model:
     x = residual_stages(x, config.stage_filters, config.blocks_per_stage, config.weight_decay)
     x = layers.GlobalAveragePooling2D(name="pool")(x)
     x = layers.Dropout(config.head_dropout, name="head_dropout")(x)
-    outputs = layers.Dense(get_preset(config.preset).num_classes, activation="softmax", name="probabilities")(x)
+    outputs = layers.Dense(get_preset(config.preset).num_classes, activation="softmax", name=HEAD)(x)
     return keras.Model(inputs, outputs, name=f"expressions_resnet_{config.preset}")

@@ -58,6 +58,20 @@ DEFAULT_PRESET = "fer5"
 SEVEN_CLASS_PRESET = "fer7"
 
 
+def class_columns(outputs: int, preset: str | Preset) -> list[int]:
+    """Which of a network's ``outputs`` softmax columns hold ``preset``'s classes, in the preset's order.
+
+    A network with as many outputs as the preset has classes is the preset's own; a seven-output one was trained on
+    FER2013's classes in FER2013's numbering and serves any preset.
+    """
+    preset = get_preset(preset)
+    if outputs == preset.num_classes:
+        return list(range(outputs))
+    if outputs == len(FER2013_CLASSES):
+        return [FER2013_CLASSES.index(c) for c in preset.classes]
+    raise ValueError(f"a {outputs}-class network cannot serve preset {preset.name}")
+
+
 def get_preset(name: str | Preset = DEFAULT_PRESET) -> Preset:
     """A preset by name (``fer5``, ``fer7``, ``fer5-neutral``)."""
     if isinstance(name, Preset):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,10 +15,10 @@ import numpy as np
 from expressions.augment import ExpressionAugmenter
 from expressions.config import ExpressionConfig
 from expressions.datasets import ExpressionSamples, load_fer2013
-from expressions.model import build_model
-from expressions.presets import Preset, get_preset
+from expressions.model import HEAD, build_model
+from expressions.presets import Preset, class_columns, get_preset
 from pipeline.rows import OnError
-from pipeline.training import ShuffledBatches, cosine_schedule, fit_configured, seed_everything
+from pipeline.training import ShuffledBatches, cosine_schedule, fit_configured, seed_everything, transfer_weights
 
 TRAIN_SPLIT, SELECT_SPLIT = "Training", "PublicTest"
 #: Quick mode (tests, notebook): this many real faces of each class from each split.
@@ -97,6 +98,24 @@ def compiled_model(config: ExpressionConfig, steps_per_epoch: int) -> keras.Mode
     return model
 
 
+def transfer_classifier(source: keras.Model, target: keras.Model, preset: str | Preset) -> list[str]:
+    """``transfer_weights``, and a seven-class head copied class by class into a head for ``preset``.
+
+    A fer5 stage started from a fer7 network then begins exactly where the fer7 network's fer5 readings are (its
+    probabilities restricted to the five classes). A head that cannot serve ``preset`` stays fresh.
+    """
+    skipped = transfer_weights(source, target)
+    if HEAD in skipped:
+        try:
+            columns = class_columns(int(source.output_shape[-1]), preset)
+        except ValueError:
+            return skipped
+        kernel, bias = source.get_layer(HEAD).get_weights()
+        target.get_layer(HEAD).set_weights([kernel[:, columns], bias[columns]])
+        skipped.remove(HEAD)
+    return skipped
+
+
 def training_faces(
     config: ExpressionConfig, data_dir: str | os.PathLike[str] | None, quick: bool, on_error: OnError = "raise"
 ) -> tuple[LabelledFaces, LabelledFaces]:
@@ -125,6 +144,14 @@ def train(
     train_data = AugmentedExpressions(fit, config, num_classes)
     val_data = (select.images[..., None].astype(np.float32), np.eye(num_classes, dtype=np.float32)[select.targets])
     model, state = fit_configured(
-        config, compiled_model, train_data, val_data, run_dir, monitor="val_accuracy", mode="max", resume=resume
+        config,
+        compiled_model,
+        train_data,
+        val_data,
+        run_dir,
+        monitor="val_accuracy",
+        mode="max",
+        resume=resume,
+        transfer=functools.partial(transfer_classifier, preset=config.preset),
     )
     return TrainResult(model, Path(run_dir), state, fit, select)

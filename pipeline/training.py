@@ -92,6 +92,7 @@ def fit_resumable(
     patience: int = 20,
     resume: bool = True,
     init_from: str | os.PathLike[str] | None = None,
+    transfer: Callable[[keras.Model, keras.Model], list[str]] | None = None,
     verbose: int | None = None,
 ) -> tuple[keras.Model, dict[str, Any]]:
     """Train ``build()`` (a compiled model) or resume it from ``run_dir``; return the best model and the run state.
@@ -113,7 +114,7 @@ def fit_resumable(
     else:
         model = build()
         if init_from:
-            skipped = transfer_weights(keras.models.load_model(init_from, compile=False), model)
+            skipped = (transfer or transfer_weights)(keras.models.load_model(init_from, compile=False), model)
             if skipped:
                 print(f"initialised from {init_from} except {', '.join(skipped)} (no match)", flush=True)
         files.log.unlink(missing_ok=True)
@@ -209,6 +210,7 @@ def fit_configured(
     monitor: str,
     mode: str = "min",
     resume: bool = True,
+    transfer: Callable[[keras.Model, keras.Model], list[str]] | None = None,
 ) -> tuple[keras.Model, dict[str, Any]]:
     """Save a stage's ``config`` (a ``JsonConfig`` with epochs, patience and init_from) in ``run_dir`` and run
     ``fit_resumable`` as it says; ``compiled_model(config, steps_per_epoch)`` builds a fresh model."""
@@ -226,6 +228,7 @@ def fit_configured(
         patience=config.patience,
         resume=resume,
         init_from=config.init_from,
+        transfer=transfer,
     )
 
 

@@ -16,8 +16,8 @@ from expressions.datasets import load_fer2013
 from expressions.export import export_run
 from expressions.inference import ExpressionModel
 from expressions.model import build_model
-from expressions.presets import get_preset
-from expressions.train import train, training_faces
+from expressions.presets import class_columns, get_preset
+from expressions.train import train, training_faces, transfer_classifier
 from pipeline.cli import main
 from pipeline.errors import InvalidInputError
 from pipeline.training import transfer_weights
@@ -114,6 +114,23 @@ def test_a_five_class_backbone_starts_a_seven_class_model() -> None:
     assert transfer_weights(five, seven) == ["probabilities"]
     assert np.array_equal(seven.get_layer("stem_conv").get_weights()[0], five.get_layer("stem_conv").get_weights()[0])
     assert all(np.array_equal(a, b) for a, b in zip(seven.get_layer("probabilities").get_weights(), head, strict=True))
+
+
+def test_a_seven_class_head_starts_a_five_class_model_where_it_left_off() -> None:
+    seven, five = build_model(TINY.replace(preset="fer7")), build_model(TINY)
+    assert class_columns(7, "fer5") == [0, 1, 4, 3, 5]  # Angry, Disgust, Sad, Happy, Surprise in FER2013's numbering
+    assert transfer_classifier(seven, five, "fer5") == []
+    faces = np.random.default_rng(0).uniform(0, 255, (4, 48, 48, 1)).astype(np.float32)
+    restricted = np.asarray(seven(faces, training=False))[:, class_columns(7, "fer5")]
+    restricted /= restricted.sum(axis=1, keepdims=True)
+    assert np.allclose(np.asarray(five(faces, training=False)), restricted, atol=1e-6)
+    fresh = build_model(TINY.replace(preset="fer7"))
+    assert transfer_classifier(five, fresh, "fer7") == ["probabilities"]  # five classes cannot fill seven
+
+
+def test_a_network_of_another_width_cannot_serve_a_preset() -> None:
+    with pytest.raises(ValueError, match="6-class network cannot serve preset fer5"):
+        class_columns(6, "fer5")
 
 
 @pytest.mark.parametrize(

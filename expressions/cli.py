@@ -113,9 +113,8 @@ def _train(args: argparse.Namespace) -> int:
     run_dir = args.run_dir or f"runs/{args.preset}"
     result = train(config, run_dir, args.data, quick=args.quick, resume=not args.no_resume, on_error=args.on_error)
     state = result.state
-    print(
-        f"best: {result.run_dir / 'best.keras'} (epoch {state['best_epoch']}, PublicTest accuracy {state['best']:.4f})"
-    )
+    best = f"epoch {state['best_epoch']}, mirror-averaged PublicTest accuracy {state['best']:.4f}"
+    print(f"best: {result.run_dir / 'best.keras'} ({best})")
     return 0
 
 

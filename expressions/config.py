@@ -28,7 +28,7 @@ class ExpressionConfig(JsonConfig):
     warmup_epochs: int = 2
     label_smoothing: float = 0.1
     class_weight_power: float = 0.5  # sample weight ~ (1 / class frequency) ** power; 0 = none, 1 = fully balanced
-    patience: int = 12  # early stopping on PublicTest accuracy
+    patience: int = 12  # early stopping on mirror-averaged PublicTest accuracy
     seed: int = 0
     init_from: str | None = None  # start from this model's weights (a fine-tuning stage) instead of from scratch
     # augmentation

@@ -59,8 +59,8 @@ def export_run(
         run_state=staged_run_state(files, config.init_from),
         command=command,
         notes=(
-            "Trained on FER2013 Training, checkpoint chosen on PublicTest accuracy, reported on PrivateTest "
-            "(scikit-learn classification report from `facexpr report`), each face averaged with its mirror image "
-            "as `expressions.predict` does by default."
+            "Trained on FER2013 Training, checkpoint chosen on PublicTest accuracy (`selected_on` names the reading), "
+            "reported on PrivateTest (scikit-learn classification report from `facexpr report`), each face averaged "
+            "with its mirror image as `expressions.predict` does by default."
         ),
     )

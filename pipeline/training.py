@@ -93,6 +93,7 @@ def fit_resumable(
     resume: bool = True,
     init_from: str | os.PathLike[str] | None = None,
     transfer: Callable[[keras.Model, keras.Model], list[str]] | None = None,
+    validate: Callable[[keras.Model], dict[str, float]] | None = None,
     verbose: int | None = None,
 ) -> tuple[keras.Model, dict[str, Any]]:
     """Train ``build()`` (a compiled model) or resume it from ``run_dir``; return the best model and the run state.
@@ -137,6 +138,7 @@ def fit_resumable(
         callbacks.on_epoch_begin(epoch)
         logs = train_epoch(model, train_data.batches(epoch), callbacks)
         logs.update({f"val_{name}": value for name, value in evaluate_arrays(model, *val_data).items()})
+        logs.update(validate(model) if validate else {})
         callbacks.on_epoch_end(epoch, logs)
         if model.stop_training:
             break
@@ -211,6 +213,7 @@ def fit_configured(
     mode: str = "min",
     resume: bool = True,
     transfer: Callable[[keras.Model, keras.Model], list[str]] | None = None,
+    validate: Callable[[keras.Model], dict[str, float]] | None = None,
 ) -> tuple[keras.Model, dict[str, Any]]:
     """Save a stage's ``config`` (a ``JsonConfig`` with epochs, patience and init_from) in ``run_dir`` and run
     ``fit_resumable`` as it says; ``compiled_model(config, steps_per_epoch)`` builds a fresh model."""
@@ -229,6 +232,7 @@ def fit_configured(
         resume=resume,
         init_from=config.init_from,
         transfer=transfer,
+        validate=validate,
     )
 
 
@@ -259,7 +263,8 @@ class ShuffledBatches:
 
 
 def plot_curves(log: Path, out: Path) -> None:
-    """Plot every training metric with its validation twin, one panel each, from the CSV log."""
+    """Plot every training metric with its validation twins (``val_<name>``, ``val_<reading>_<name>``), one panel
+    each, from the CSV log."""
     from pipeline.figures import plt, save_figure
 
     if not log.is_file():
@@ -270,8 +275,9 @@ def plot_curves(log: Path, out: Path) -> None:
     for ax, name in zip(axes[0], metrics, strict=True):
         epoch = frame["epoch"] + 1
         ax.plot(epoch, frame[name], label="train")
-        if f"val_{name}" in frame:
-            ax.plot(epoch, frame[f"val_{name}"], label="validation")
+        for column in (c for c in frame.columns if c.startswith("val_") and c.endswith(name)):
+            reading = column[len("val_") : -len(name)].strip("_").replace("_", " ")
+            ax.plot(epoch, frame[column], label=f"validation ({reading})" if reading else "validation")
         ax.set(title=name, xlabel="epoch", ylabel=name)
         if name.endswith("loss") or "mse" in name:
             ax.set_yscale("log")

@@ -30,7 +30,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--labels", choices=("fer2013", "ferplus"), default=defaults.labels, help="label source")
     train.add_argument("--run-dir", default=None, help="checkpoints, log.csv, curves.png (default runs/<preset>)")
     add_training_flags(train, defaults)
-    train.add_argument("--rotation-deg", type=float, default=defaults.rotation_deg, help="max augmentation rotation")
     train.add_argument(
         "--erase-prob", type=float, default=defaults.erase_prob, help="share of faces with one rectangle erased"
     )

@@ -30,7 +30,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--kaggle-csv", metavar="CSV", help="train on a Kaggle Facial Keypoints training.csv instead")
     add_training_flags(train, defaults)
     train.add_argument("--loss", choices=("wing", "mse"), default=defaults.loss)
-    train.add_argument("--rotation-deg", type=float, default=defaults.rotation_deg, help="max augmentation rotation")
     train.add_argument("--scale", type=float, default=1.0 - defaults.scale_range[0], help="zoom range 1 +- scale")
     train.add_argument(
         "--flip-prob", type=float, default=defaults.flip_prob, help="share of training faces mirrored (0 turns it off)"

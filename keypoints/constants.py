@@ -64,5 +64,6 @@ NME_NORMALISERS: tuple[int, int] = (
     KEYPOINT_NAMES.index("right_eye_outer_corner"),
 )
 
-#: The parts of the person split an evaluation can read; "test" is the held-out people of the final report.
-SPLIT_PARTS: tuple[str, ...] = ("test", "val", "train")
+#: The parts of the person split an evaluation can read, with their titles; "test" is the held-out people of the
+#: final report.
+SPLIT_PARTS: dict[str, str] = {"test": "held-out people", "val": "validation people", "train": "training people"}

@@ -24,7 +24,6 @@ from pipeline.rows import OnError
 
 GRID_FACES = 18
 HABIT_COLUMNS = ("mirror_habit_x_px", "mirror_habit_y_px")
-_TITLES = {"test": "held-out people", "val": "validation people", "train": "training people"}
 
 
 def split_crops(
@@ -37,7 +36,7 @@ def split_crops(
     """The crops of one part of ``config``'s person split: by default the test people, never trained on and
     never used to pick a checkpoint ("val" and "train" read the other people, e.g. to compare fit and bias)."""
     if part not in SPLIT_PARTS:
-        raise ValueError(f"unknown split part {part!r}; expected one of {SPLIT_PARTS}")
+        raise ValueError(f"unknown split part {part!r}; expected one of {tuple(SPLIT_PARTS)}")
     crops = load_crops(data_dir, kaggle_csv, on_error)
     split = split_by_person(crops.groups, config.test_fraction, config.val_fraction, config.split_seed)
     return crops.subset(getattr(split, part))
@@ -95,7 +94,7 @@ def evaluate_heldout(
     path = Path(model_path) if model_path else MODEL_FILE
     crops = split_crops(config_for(path), data_dir, kaggle_csv, on_error, part)
     model = load_model(str(path) if model_path else None, tta=tta)
-    return evaluate_model(model, crops, out_dir, _TITLES[part])
+    return evaluate_model(model, crops, out_dir, SPLIT_PARTS[part])
 
 
 def evaluate_run(result: TrainResult, out_dir: str | os.PathLike[str] | None) -> dict[str, Any]:

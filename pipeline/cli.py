@@ -49,6 +49,7 @@ def add_training_flags(parser: argparse.ArgumentParser, defaults: Any) -> None:
     parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--warmup-epochs", type=int, default=defaults.warmup_epochs)
+    parser.add_argument("--rotation-deg", type=float, default=defaults.rotation_deg, help="max augmentation rotation")
     parser.add_argument(
         "--init-from",
         metavar="MODEL",

@@ -28,6 +28,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_data_flag(train)
     add_preset_flag(train, defaults.preset)
     train.add_argument("--labels", choices=("fer2013", "ferplus"), default=defaults.labels, help="label source")
+    train.add_argument(
+        "--ferplus-mix",
+        type=float,
+        default=defaults.ferplus_mix,
+        help="blend this share of each face's FER+ vote distribution into its one-hot training target",
+    )
     train.add_argument("--run-dir", default=None, help="checkpoints, log.csv, curves.png (default runs/<preset>)")
     add_training_flags(train, defaults)
     train.add_argument(
@@ -99,6 +105,7 @@ def _train(args: argparse.Namespace) -> int:
     config = ExpressionConfig(
         preset=args.preset,
         labels=args.labels,
+        ferplus_mix=args.ferplus_mix,
         epochs=training_epochs(args, ExpressionConfig.epochs),
         batch_size=args.batch_size,
         learning_rate=args.learning_rate,

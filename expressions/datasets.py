@@ -128,6 +128,12 @@ def load_fer2013(
     raise ValueError(f"labels must be 'fer2013' or 'ferplus', not {labels!r}")
 
 
+def ferplus_votes(ferplus_csv: Path, rows: np.ndarray) -> np.ndarray:
+    """(N, 7) FER+ vote counts, in FER2013's class order, of the given fer2013.csv rows (aligned row for row)."""
+    votes = pd.read_csv(ferplus_csv)
+    return votes[[FERPLUS_COLUMNS[c] for c in FER2013_CLASSES]].to_numpy(np.float32)[rows]
+
+
 def ferplus_majority(votes: pd.DataFrame) -> np.ndarray:
     """FER2013-numbered label of each FER+ row by strict majority of its votes, or -1 (tie, contempt, unknown, NF)."""
     columns = [FERPLUS_COLUMNS[c] for c in FER2013_CLASSES] + ["contempt", "unknown", "NF"]

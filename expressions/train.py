@@ -14,10 +14,11 @@ import numpy as np
 
 from expressions.augment import ExpressionAugmenter
 from expressions.config import ExpressionConfig
-from expressions.datasets import ExpressionSamples, load_fer2013
+from expressions.datasets import ExpressionSamples, ferplus_votes, load_fer2013
 from expressions.inference import ExpressionModel
 from expressions.model import HEAD, build_model
-from expressions.presets import Preset, class_columns, get_preset
+from expressions.presets import FER2013_CLASSES, Preset, class_columns, get_preset
+from pipeline.datadir import FERPLUS, dataset_file
 from pipeline.rows import OnError
 from pipeline.training import ShuffledBatches, cosine_schedule, fit_configured, seed_everything, transfer_weights
 
@@ -60,19 +61,34 @@ def class_weights(targets: np.ndarray, num_classes: int, power: float) -> np.nda
     return weights / np.mean(weights[targets])
 
 
-class AugmentedExpressions(ShuffledBatches):
-    """Batches of augmented faces, one-hot targets and class-balancing sample weights, reshuffled every epoch."""
+def blended_targets(
+    faces: LabelledFaces, preset: Preset, votes: np.ndarray | None = None, mix: float = 0.0
+) -> np.ndarray:
+    """(N, C) training targets: one-hot labels, blended by ``mix`` with each face's FER+ vote shares over the
+    preset's classes (``votes``: (N, 7) counts in FER2013's order). A face with none of those votes stays one-hot."""
+    onehot = np.eye(preset.num_classes, dtype=np.float32)[faces.targets]
+    if votes is None or mix == 0.0:
+        return onehot
+    if not 0.0 <= mix <= 1.0:
+        raise ValueError(f"ferplus_mix must lie in [0, 1], not {mix}")
+    counts = votes[:, class_columns(len(FER2013_CLASSES), preset)]
+    total = counts.sum(axis=1, keepdims=True)
+    shares = np.where(total > 0, counts / np.maximum(total, 1.0), onehot)
+    return ((1.0 - mix) * onehot + mix * shares).astype(np.float32)
 
-    def __init__(self, faces: LabelledFaces, config: ExpressionConfig, num_classes: int) -> None:
+
+class AugmentedExpressions(ShuffledBatches):
+    """Batches of augmented faces, their targets and class-balancing sample weights, reshuffled every epoch."""
+
+    def __init__(self, faces: LabelledFaces, config: ExpressionConfig, targets: np.ndarray) -> None:
         super().__init__(len(faces.targets), config.batch_size, config.seed)
-        self.faces, self.num_classes = faces, num_classes
-        self.weights = class_weights(faces.targets, num_classes, config.class_weight_power)[faces.targets]
+        self.faces, self.targets = faces, targets
+        self.weights = class_weights(faces.targets, targets.shape[1], config.class_weight_power)[faces.targets]
         self.augment = ExpressionAugmenter(config)
 
     def make_batch(self, rows: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         images = np.stack([self.augment(self.faces.images[i], rng) for i in rows])[..., None]
-        onehot = np.eye(self.num_classes, dtype=np.float32)[self.faces.targets[rows]]
-        return images, onehot, self.weights[rows].astype(np.float32)
+        return images, self.targets[rows], self.weights[rows].astype(np.float32)
 
 
 class MirrorAveragedAccuracy:
@@ -157,8 +173,10 @@ def train(
         config = config.replace(warmup_epochs=0)
     seed_everything(config.seed)
     fit, select = training_faces(config, data_dir, quick, on_error)
-    num_classes = get_preset(config.preset).num_classes
-    train_data = AugmentedExpressions(fit, config, num_classes)
+    preset = get_preset(config.preset)
+    num_classes = preset.num_classes
+    votes = ferplus_votes(dataset_file(FERPLUS, data_dir), fit.rows) if config.ferplus_mix else None
+    train_data = AugmentedExpressions(fit, config, blended_targets(fit, preset, votes, config.ferplus_mix))
     val_data = (select.images[..., None].astype(np.float32), np.eye(num_classes, dtype=np.float32)[select.targets])
     model, state = fit_configured(
         config,

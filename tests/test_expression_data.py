@@ -8,8 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from expressions.datasets import ferplus_majority, load_fer2013
+from expressions.datasets import ferplus_majority, ferplus_votes, load_fer2013
 from expressions.presets import FER2013_CLASSES, PRESETS, get_preset
+from expressions.train import LabelledFaces, blended_targets
+from pipeline.datadir import FERPLUS, dataset_file
 from pipeline.errors import DataFormatError
 
 
@@ -82,3 +84,18 @@ def test_ferplus_majority_vote() -> None:
         ],
     )
     assert ferplus_majority(votes).tolist() == [6, -1, -1]  # Neutral; a tie; not a face
+
+
+def test_ferplus_votes_blend_into_training_targets(data_dir: Path) -> None:
+    votes = ferplus_votes(dataset_file(FERPLUS, data_dir), np.array([0, 0]))
+    # fer2013new.csv row 0: neutral 4, happiness 0, surprise 0, sadness 1, anger 3, disgust 2, fear 0
+    assert votes[0].tolist() == [3, 2, 0, 0, 1, 0, 4]
+    votes[1] = [0, 0, 5, 0, 0, 0, 5]  # only Fear and Neutral votes: nothing to share among fer5's classes
+    faces = LabelledFaces(np.zeros((2, 48, 48), np.uint8), np.array([0, 3]), np.array([0, 0]), "Training")
+    fer5 = get_preset("fer5")
+    targets = blended_targets(faces, fer5, votes, mix=0.5)
+    np.testing.assert_allclose(targets[0], [0.75, 1 / 6, 1 / 12, 0, 0], rtol=1e-6)  # Angry, Disgust, Sad, ...
+    np.testing.assert_array_equal(targets[1], np.eye(5)[3])
+    np.testing.assert_array_equal(blended_targets(faces, fer5, votes, mix=0.0), np.eye(5)[[0, 3]])
+    with pytest.raises(ValueError, match="ferplus_mix"):
+        blended_targets(faces, fer5, votes, mix=1.5)

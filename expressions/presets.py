@@ -58,6 +58,11 @@ DEFAULT_PRESET = "fer5"
 SEVEN_CLASS_PRESET = "fer7"
 
 
+def can_serve(outputs: int, preset: str | Preset) -> bool:
+    """Whether a network with ``outputs`` softmax columns can serve ``preset`` (its own, or a seven-class one)."""
+    return outputs in (get_preset(preset).num_classes, len(FER2013_CLASSES))
+
+
 def class_columns(outputs: int, preset: str | Preset) -> list[int]:
     """Which of a network's ``outputs`` softmax columns hold ``preset``'s classes, in the preset's order.
 
@@ -65,11 +70,11 @@ def class_columns(outputs: int, preset: str | Preset) -> list[int]:
     FER2013's classes in FER2013's numbering and serves any preset.
     """
     preset = get_preset(preset)
+    if not can_serve(outputs, preset):
+        raise ValueError(f"a {outputs}-class network cannot serve preset {preset.name}")
     if outputs == preset.num_classes:
         return list(range(outputs))
-    if outputs == len(FER2013_CLASSES):
-        return [FER2013_CLASSES.index(c) for c in preset.classes]
-    raise ValueError(f"a {outputs}-class network cannot serve preset {preset.name}")
+    return [FER2013_CLASSES.index(c) for c in preset.classes]
 
 
 def get_preset(name: str | Preset = DEFAULT_PRESET) -> Preset:

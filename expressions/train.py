@@ -17,7 +17,7 @@ from expressions.config import ExpressionConfig
 from expressions.datasets import ExpressionSamples, ferplus_votes, load_fer2013
 from expressions.inference import ExpressionModel
 from expressions.model import HEAD, build_model
-from expressions.presets import FER2013_CLASSES, Preset, class_columns, get_preset
+from expressions.presets import FER2013_CLASSES, Preset, can_serve, class_columns, get_preset
 from pipeline.datadir import FERPLUS, dataset_file
 from pipeline.rows import OnError
 from pipeline.training import ShuffledBatches, cosine_schedule, fit_configured, seed_everything, transfer_weights
@@ -137,11 +137,9 @@ def transfer_classifier(source: keras.Model, target: keras.Model, preset: str | 
     probabilities restricted to the five classes). A head that cannot serve ``preset`` stays fresh.
     """
     skipped = transfer_weights(source, target)
-    if HEAD in skipped:
-        try:
-            columns = class_columns(int(source.output_shape[-1]), preset)
-        except ValueError:
-            return skipped
+    outputs = int(source.output_shape[-1])
+    if HEAD in skipped and can_serve(outputs, preset):
+        columns = class_columns(outputs, preset)
         kernel, bias = source.get_layer(HEAD).get_weights()
         target.get_layer(HEAD).set_weights([kernel[:, columns], bias[columns]])
         skipped.remove(HEAD)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import keras
 import numpy as np
 import pandas as pd
 import pytest
@@ -14,11 +15,11 @@ from keypoints.config import KeypointConfig
 from keypoints.crops import build_crop_set
 from keypoints.datasets import load_youtube_faces, person_of
 from keypoints.evaluate import parse_label_offset
-from keypoints.inference import MODEL_FILE, config_for, load_model
+from keypoints.inference import MODEL_FILE, KeypointModel, config_for, load_model
 from keypoints.metrics import keypoint_metrics
 from keypoints.model import build_model
 from keypoints.split import split_by_person
-from keypoints.train import train
+from keypoints.train import QUICK_VAL, train
 from pipeline.datadir import YOUTUBE_FACES_KEYPOINTS
 from pipeline.detect import HaarFaceDetector
 from pipeline.errors import DataFormatError, DataNotFoundError, InvalidInputError
@@ -55,6 +56,10 @@ def test_quick_training_run_learns_and_resumes(tmp_path: Path, training_dir: Pat
         assert (run / name).is_file(), name
     assert result.state["epoch"] == 1
     assert not set(result.crops.groups[result.split.test]) & set(result.crops.groups[result.split.train])
+    chosen = KeypointModel(keras.models.load_model(run / "best.keras", compile=False), label_offset=0.0)
+    val = result.split.val[:QUICK_VAL]
+    mirror_mse = np.nanmean(np.square(chosen.predict(result.crops.crops[val]) - result.crops.keypoints[val]))
+    assert result.state["best"] == pytest.approx(mirror_mse, rel=1e-4)  # chosen on the mirror-averaged reading
     first_loss = float(np.loadtxt(run / "log.csv", delimiter=",", skiprows=1, ndmin=2)[0, 1])
     resumed = train(config.replace(epochs=2), run, data_dir=training_dir, quick=True)
     assert resumed.state["epoch"] == 2

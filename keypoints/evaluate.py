@@ -99,7 +99,7 @@ def evaluate_heldout(
 
 def evaluate_run(result: TrainResult, out_dir: str | os.PathLike[str] | None) -> dict[str, Any]:
     """Evaluate a just-trained run's best model on its held-out people."""
-    model = KeypointModel(result.model, label_offset=result.config.label_offset_px)
+    model = KeypointModel.trained_with(result.model, result.config)
     return evaluate_model(model, result.crops.subset(result.split.test), out_dir)
 
 

@@ -31,7 +31,7 @@ def export_run(
     crops = split_crops(config, data_dir)
     network = keras.models.load_model(model_file, compile=False)
     metrics = {
-        "heldout_people": evaluate_model(KeypointModel(network, label_offset=config.label_offset_px), crops),
+        "heldout_people": evaluate_model(KeypointModel.trained_with(network, config), crops),
         "heldout_people_single_read": evaluate_model(KeypointModel(network, tta=False), crops)["overall"],
     }
     return write_model_card(

@@ -35,6 +35,11 @@ class KeypointModel:
         self.label_offset = label_offset
         self._call = CompiledModel(model)
 
+    @classmethod
+    def trained_with(cls, model: keras.Model, config: KeypointConfig, tta: bool = True) -> KeypointModel:
+        """``model`` read with the label offset of the config it was trained with."""
+        return cls(model, tta=tta, label_offset=config.label_offset_px)
+
     def predict(self, faces: np.ndarray) -> np.ndarray:
         """(N, size, size[, 1]) gray faces (uint8, or float in 0..1 or 0..255) to (N, 15, 2) crop pixels."""
         return self.finish(self._call(self.prepare(faces)))
@@ -102,7 +107,7 @@ def load_model(path: str | os.PathLike[str] | None = None, tta: bool = True) -> 
             "train your own with `facexpr keypoints train`."
         )
     network = keras.models.load_model(file, compile=False)
-    return KeypointModel(network, tta=tta, label_offset=config_for(file).label_offset_px)
+    return KeypointModel.trained_with(network, config_for(file), tta=tta)
 
 
 def predict(faces: np.ndarray, model: KeypointModel | None = None) -> np.ndarray:

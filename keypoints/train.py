@@ -46,12 +46,12 @@ class MirrorAveragedPixelMSE:
     shipped model reads it (averaged with its mirror image). Checkpoints are chosen on it."""
 
     def __init__(self, faces: np.ndarray, keypoints: np.ndarray, config: KeypointConfig) -> None:
-        self.faces, self.keypoints, self.label_offset = faces, keypoints, config.label_offset_px
+        self.faces, self.keypoints, self.config = faces, keypoints, config
         self._reader: KeypointModel | None = None
 
     def __call__(self, model: keras.Model) -> dict[str, float]:
         if self._reader is None or self._reader.network is not model:
-            self._reader = KeypointModel(model, tta=True, label_offset=self.label_offset)  # traced once
+            self._reader = KeypointModel.trained_with(model, self.config)  # traced once
         errors = np.square(self._reader.predict(self.faces) - self.keypoints)
         return {"val_mirror_pixel_mse": float(np.nanmean(errors))}
 

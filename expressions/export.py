@@ -46,7 +46,7 @@ def export_run(
         for usage in ("PublicTest", "PrivateTest")
     }
     data_files = [dataset_file(FER2013, data_dir)] + (
-        [dataset_file(FERPLUS, data_dir)] if config.labels == "ferplus" else []
+        [dataset_file(FERPLUS, data_dir)] if config.labels == "ferplus" or config.ferplus_mix > 0 else []
     )
     return write_model_card(
         card_file(served, weights_dir),

@@ -119,14 +119,8 @@ def train(
         crops.crops[val_rows][..., None].astype(np.float32),
         encode(crops.keypoints[val_rows], config.input_size),
     )
+    validate = MirrorAveragedPixelMSE(crops.crops[val_rows], crops.keypoints[val_rows], config)
     model, state = fit_configured(
-        config,
-        compiled_model,
-        train_data,
-        val_data,
-        run_dir,
-        monitor="val_mirror_pixel_mse",
-        resume=resume,
-        validate=MirrorAveragedPixelMSE(crops.crops[val_rows], crops.keypoints[val_rows], config),
+        config, compiled_model, train_data, val_data, run_dir, "val_mirror_pixel_mse", resume=resume, validate=validate
     )
     return TrainResult(model, config, Path(run_dir), state, crops, split)

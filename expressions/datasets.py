@@ -19,6 +19,8 @@ from pipeline.rows import OnError, parse_pixels, report_bad_rows
 
 FER_SIZE = 48
 FER_COLUMNS = ("emotion", "pixels", "Usage")
+#: FER+ vote columns in FER2013's class order.
+VOTE_COLUMNS = [FERPLUS_COLUMNS[c] for c in FER2013_CLASSES]
 
 
 @dataclass
@@ -131,13 +133,12 @@ def load_fer2013(
 def ferplus_votes(ferplus_csv: Path, rows: np.ndarray) -> np.ndarray:
     """(N, 7) FER+ vote counts, in FER2013's class order, of the given fer2013.csv rows (aligned row for row)."""
     votes = pd.read_csv(ferplus_csv)
-    return votes[[FERPLUS_COLUMNS[c] for c in FER2013_CLASSES]].to_numpy(np.float32)[rows]
+    return votes[VOTE_COLUMNS].to_numpy(np.float32)[rows]
 
 
 def ferplus_majority(votes: pd.DataFrame) -> np.ndarray:
     """FER2013-numbered label of each FER+ row by strict majority of its votes, or -1 (tie, contempt, unknown, NF)."""
-    columns = [FERPLUS_COLUMNS[c] for c in FER2013_CLASSES] + ["contempt", "unknown", "NF"]
-    counts = votes[columns].to_numpy(np.float64)
+    counts = votes[VOTE_COLUMNS + ["contempt", "unknown", "NF"]].to_numpy(np.float64)
     best = counts.argmax(axis=1)
     top = counts.max(axis=1)
     unique = (counts == top[:, None]).sum(axis=1) == 1

@@ -115,11 +115,9 @@ def train(
     if quick:
         train_rows, val_rows = train_rows[:QUICK_TRAIN], val_rows[:QUICK_VAL]
     train_data = AugmentedFaces(crops.subset(train_rows), config)
-    val_data = (
-        crops.crops[val_rows][..., None].astype(np.float32),
-        encode(crops.keypoints[val_rows], config.input_size),
-    )
-    validate = MirrorAveragedPixelMSE(crops.crops[val_rows], crops.keypoints[val_rows], config)
+    val_faces, val_points = crops.crops[val_rows], crops.keypoints[val_rows]
+    val_data = (val_faces[..., None].astype(np.float32), encode(val_points, config.input_size))
+    validate = MirrorAveragedPixelMSE(val_faces, val_points, config)
     model, state = fit_configured(
         config, compiled_model, train_data, val_data, run_dir, "val_mirror_pixel_mse", resume=resume, validate=validate
     )

@@ -56,7 +56,7 @@ def test_quick_training_run_learns_and_resumes(tmp_path: Path, training_dir: Pat
         assert (run / name).is_file(), name
     assert result.state["epoch"] == 1
     assert not set(result.crops.groups[result.split.test]) & set(result.crops.groups[result.split.train])
-    chosen = KeypointModel(keras.models.load_model(run / "best.keras", compile=False), label_offset=0.0)
+    chosen = KeypointModel.trained_with(keras.models.load_model(run / "best.keras", compile=False), config)
     val = result.split.val[:QUICK_VAL]
     mirror_mse = np.nanmean(np.square(chosen.predict(result.crops.crops[val]) - result.crops.keypoints[val]))
     assert result.state["best"] == pytest.approx(mirror_mse, rel=1e-4)  # chosen on the mirror-averaged reading

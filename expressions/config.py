@@ -42,3 +42,23 @@ class ExpressionConfig(JsonConfig):
     blur_prob: float = 0.1
     noise_prob: float = 0.1
     erase_prob: float = 0.4  # random erasing of one rectangle (2-15% of the face)
+
+    def __post_init__(self) -> None:
+        """Reject out-of-range values as soon as the config is made, before any data loads."""
+        self.check_ranges(
+            fractions=(
+                "ferplus_mix",
+                "head_dropout",
+                "label_smoothing",
+                "flip_prob",
+                "shift",
+                "zoom",
+                "brightness",
+                "contrast",
+                "blur_prob",
+                "noise_prob",
+                "erase_prob",
+            ),
+            positive=("input_size", "epochs", "batch_size", "learning_rate"),
+            non_negative=("weight_decay", "warmup_epochs", "class_weight_power", "patience", "rotation_deg"),
+        )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pipeline.configs import JsonConfig
+from pipeline.errors import InvalidInputError
 
 
 @dataclass(frozen=True)
@@ -45,3 +46,24 @@ class KeypointConfig(JsonConfig):
     contrast: float = 0.3  # multiplicative range 1 +- contrast
     blur_prob: float = 0.25
     noise_prob: float = 0.2
+
+    def __post_init__(self) -> None:
+        """Reject out-of-range values as soon as the config is made, before any data loads."""
+        self.check_ranges(
+            fractions=(
+                "test_fraction",
+                "val_fraction",
+                "head_dropout",
+                "flip_prob",
+                "shift",
+                "brightness",
+                "contrast",
+                "blur_prob",
+                "noise_prob",
+            ),
+            positive=("input_size", "epochs", "batch_size", "learning_rate"),
+            non_negative=("weight_decay", "warmup_epochs", "patience", "rotation_deg"),
+        )
+        low, high = self.scale_range
+        if not 0 < low <= high:
+            raise InvalidInputError(f"KeypointConfig.scale_range must be 0 < low <= high, not {self.scale_range!r}")

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from pipeline.atomic import write_json
+from pipeline.errors import InvalidInputError
 
 C = TypeVar("C", bound="JsonConfig")
 
@@ -26,6 +27,21 @@ class JsonConfig:
     def replace(self: C, **changes: Any) -> C:
         """A copy with ``changes`` applied."""
         return dataclasses.replace(self, **changes)  # type: ignore[type-var]
+
+    def check_ranges(
+        self, fractions: tuple[str, ...] = (), positive: tuple[str, ...] = (), non_negative: tuple[str, ...] = ()
+    ) -> None:
+        """Raise ``InvalidInputError`` naming the first field that is not a fraction in [0, 1], not > 0, or < 0."""
+        rules = (
+            (fractions, lambda v: 0.0 <= v <= 1.0, "lie in [0, 1]"),
+            (positive, lambda v: v > 0, "be > 0"),
+            (non_negative, lambda v: v >= 0, "be >= 0"),
+        )
+        for names, valid, wording in rules:
+            for name in names:
+                value = getattr(self, name)
+                if not valid(value):
+                    raise InvalidInputError(f"{type(self).__name__}.{name} must {wording}, not {value!r}")
 
     @classmethod
     def from_json(cls: type[C], data: dict[str, Any]) -> C:

@@ -47,3 +47,23 @@ def test_missing_data_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFix
 def test_python_dash_m_pipeline_is_the_facexpr_command() -> None:
     done = subprocess.run([sys.executable, "-m", "pipeline", "--help"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and "usage: facexpr" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        (["expressions", "train", "--ferplus-mix", "1.5"], "ferplus_mix must lie in [0, 1], not 1.5"),
+        (["expressions", "train", "--erase-prob", "-0.1"], "erase_prob must lie in [0, 1]"),
+        (["expressions", "train", "--learning-rate", "0"], "learning_rate must be > 0"),
+        (["keypoints", "train", "--scale", "1.2"], "scale_range must be 0 < low <= high"),
+        (["keypoints", "train", "--rotation-deg", "-5"], "rotation_deg must be >= 0"),
+    ],
+)
+def test_out_of_range_training_flags_fail_before_data_loads(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], named: str
+) -> None:
+    # The data folder is empty: the config's own check must answer first, naming the flag's field.
+    assert main([*argv, "--data", str(tmp_path), "--run-dir", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert named in err and "not found" not in err
+    assert not (tmp_path / "run").exists()

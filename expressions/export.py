@@ -14,7 +14,7 @@ from expressions.inference import ExpressionModel, card_file, weights_file
 from expressions.presets import get_preset
 from pipeline.datadir import FER2013, FERPLUS, dataset_file
 from pipeline.modelcard import export_weights, write_model_card
-from pipeline.training import RunFiles, staged_run_state
+from pipeline.training import RunFiles, run_stages, staged_run_state
 
 
 def export_run(
@@ -45,9 +45,7 @@ def export_run(
         }
         for usage in ("PublicTest", "PrivateTest")
     }
-    data_files = [dataset_file(FER2013, data_dir)] + (
-        [dataset_file(FERPLUS, data_dir)] if config.labels == "ferplus" or config.ferplus_mix > 0 else []
-    )
+    data_files = [dataset_file(FER2013, data_dir)] + ([dataset_file(FERPLUS, data_dir)] if used_ferplus(files) else [])
     return write_model_card(
         card_file(served, weights_dir),
         name=f"facexpr expressions ({served}: {', '.join(model.classes)})",
@@ -64,3 +62,12 @@ def export_run(
             "with its mirror image as `expressions.predict` does by default."
         ),
     )
+
+
+def used_ferplus(files: RunFiles) -> bool:
+    """Whether FER+ votes shaped any stage behind the run's model (as labels or blended into the targets)."""
+    config = ExpressionConfig.load(files.config)
+    stages = [
+        ExpressionConfig.load(stage.config) for stage in run_stages(files, config.init_from) if stage.config.is_file()
+    ]
+    return any(stage.labels == "ferplus" or stage.ferplus_mix > 0 for stage in stages)

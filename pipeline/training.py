@@ -305,20 +305,27 @@ def _stage_summary(run: Path, state: dict[str, Any]) -> dict[str, Any]:
     return {"run": str(run), **{key: state.get(key) for key in ("epoch", "best_epoch", "train_seconds")}}
 
 
-def staged_run_state(files: RunFiles, init_from: str | None) -> dict[str, Any]:
-    """The run's state; for a run started from earlier runs' models (``init_from``, followed through each earlier
-    run's config), every stage and their summed training time."""
-    state = json.loads(files.state.read_text())
-    stages = [_stage_summary(files.root, state)]
+def run_stages(files: RunFiles, init_from: str | None) -> list[RunFiles]:
+    """The runs behind a model, first stage first: those whose models it started from (``init_from``, followed
+    through each earlier run's config), then the run itself. A stage without a state file ends the walk."""
+    stages = [files]
     while init_from:
         earlier = RunFiles(Path(init_from).parent)
-        if not earlier.state.is_file() or any(stage["run"] == str(earlier.root) for stage in stages):
+        if not earlier.state.is_file() or any(stage.root == earlier.root for stage in stages):
             break
-        stages.insert(0, _stage_summary(earlier.root, json.loads(earlier.state.read_text())))
+        stages.insert(0, earlier)
         init_from = json.loads(earlier.config.read_text()).get("init_from") if earlier.config.is_file() else None
+    return stages
+
+
+def staged_run_state(files: RunFiles, init_from: str | None) -> dict[str, Any]:
+    """The run's state; for a run started from earlier runs' models, every stage and their summed training time."""
+    state = json.loads(files.state.read_text())
+    stages = run_stages(files, init_from)
     if len(stages) > 1:
-        state["stages"] = stages
-        state["train_seconds"] = sum(float(stage["train_seconds"] or 0.0) for stage in stages)
+        summaries = [_stage_summary(stage.root, json.loads(stage.state.read_text())) for stage in stages[:-1]]
+        state["stages"] = [*summaries, _stage_summary(files.root, state)]
+        state["train_seconds"] = sum(float(stage["train_seconds"] or 0.0) for stage in state["stages"])
     return state
 
 

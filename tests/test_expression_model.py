@@ -13,14 +13,14 @@ from sklearn.metrics import classification_report
 
 from expressions.config import ExpressionConfig
 from expressions.datasets import load_fer2013
-from expressions.export import export_run
+from expressions.export import export_run, used_ferplus
 from expressions.inference import ExpressionModel
 from expressions.model import build_model
 from expressions.presets import class_columns, get_preset
 from expressions.train import train, training_faces, transfer_classifier
 from pipeline.cli import main
 from pipeline.errors import InvalidInputError
-from pipeline.training import transfer_weights
+from pipeline.training import RunFiles, transfer_weights
 
 TINY = ExpressionConfig(stem_filters=8, stage_filters=(8, 16), blocks_per_stage=(1, 1), batch_size=32)
 
@@ -78,6 +78,22 @@ def test_one_seven_class_run_ships_once_for_two_presets(
     fer5 = json.loads((weights / "fer5.card.json").read_text())
     assert fer5["model_file"] == "fer7.keras" and fer5["training_command"] == command
     assert fer5["metrics"]["PrivateTest"]["classes"] == list(get_preset("fer5").classes)
+
+
+def test_ferplus_votes_in_an_earlier_stage_count_for_the_card(tmp_path: Path) -> None:
+    def stage(name: str, config: ExpressionConfig) -> RunFiles:
+        files = RunFiles(tmp_path / name)
+        files.root.mkdir()
+        config.save(files.config)
+        files.state.write_text(json.dumps({"epoch": 1, "best_epoch": 1, "train_seconds": 1.0}))
+        return files
+
+    voted = stage("voted", TINY.replace(ferplus_mix=0.4))
+    plain = stage("plain", TINY)
+    after_voted = stage("after-voted", TINY.replace(init_from=str(voted.best)))
+    after_plain = stage("after-plain", TINY.replace(init_from=str(plain.best)))
+    assert used_ferplus(voted) and used_ferplus(after_voted)
+    assert not used_ferplus(plain) and not used_ferplus(after_plain)
 
 
 @pytest.fixture(scope="module")

@@ -45,7 +45,8 @@ def export_run(
         }
         for usage in ("PublicTest", "PrivateTest")
     }
-    data_files = [dataset_file(FER2013, data_dir)] + ([dataset_file(FERPLUS, data_dir)] if used_ferplus(files) else [])
+    stages = run_stages(files, config.init_from)
+    data_files = [dataset_file(FER2013, data_dir)] + ([dataset_file(FERPLUS, data_dir)] if used_ferplus(stages) else [])
     return write_model_card(
         card_file(served, weights_dir),
         name=f"facexpr expressions ({served}: {', '.join(model.classes)})",
@@ -54,7 +55,7 @@ def export_run(
         data_files=data_files,
         config=config.to_json(),
         metrics=metrics,
-        run_state=staged_run_state(files, config.init_from),
+        run_state=staged_run_state(stages),
         command=command,
         notes=(
             "Trained on FER2013 Training, checkpoint chosen on PublicTest accuracy (`selected_on` names the reading), "
@@ -64,10 +65,7 @@ def export_run(
     )
 
 
-def used_ferplus(files: RunFiles) -> bool:
-    """Whether FER+ votes shaped any stage behind the run's model (as labels or blended into the targets)."""
-    config = ExpressionConfig.load(files.config)
-    stages = [
-        ExpressionConfig.load(stage.config) for stage in run_stages(files, config.init_from) if stage.config.is_file()
-    ]
-    return any(stage.labels == "ferplus" or stage.ferplus_mix > 0 for stage in stages)
+def used_ferplus(stages: list[RunFiles]) -> bool:
+    """Whether FER+ votes shaped any of a model's training ``stages`` (``run_stages``), as labels or blended targets."""
+    configs = [ExpressionConfig.load(stage.config) for stage in stages if stage.config.is_file()]
+    return any(config.labels == "ferplus" or config.ferplus_mix > 0 for config in configs)

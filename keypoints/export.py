@@ -13,7 +13,7 @@ from keypoints.evaluate import evaluate_model, split_crops
 from keypoints.inference import CARD_FILE, MODEL_FILE, KeypointModel
 from pipeline.datadir import YOUTUBE_FACES_KEYPOINTS, dataset_file
 from pipeline.modelcard import export_weights, write_model_card
-from pipeline.training import RunFiles, staged_run_state
+from pipeline.training import RunFiles, run_stages, staged_run_state
 
 
 def export_run(
@@ -42,7 +42,7 @@ def export_run(
         data_files=[dataset_file(YOUTUBE_FACES_KEYPOINTS, data_dir)],
         config=config.to_json(),
         metrics=metrics,
-        run_state=staged_run_state(files, config.init_from),
+        run_state=staged_run_state(run_stages(files, config.init_from)),
         command=command,
         notes=(
             "YouTube-Faces 68-point landmarks mapped to the 15 Kaggle keypoints; crops by pipeline.crop.KEYPOINT_CROP "

@@ -318,13 +318,13 @@ def run_stages(files: RunFiles, init_from: str | None) -> list[RunFiles]:
     return stages
 
 
-def staged_run_state(files: RunFiles, init_from: str | None) -> dict[str, Any]:
-    """The run's state; for a run started from earlier runs' models, every stage and their summed training time."""
-    state = json.loads(files.state.read_text())
-    stages = run_stages(files, init_from)
+def staged_run_state(stages: list[RunFiles]) -> dict[str, Any]:
+    """The state of the last of ``stages`` (``run_stages``); with earlier stages, every stage and their summed
+    training time."""
+    states = [json.loads(stage.state.read_text()) for stage in stages]
+    state = states[-1]
     if len(stages) > 1:
-        summaries = [_stage_summary(stage.root, json.loads(stage.state.read_text())) for stage in stages[:-1]]
-        state["stages"] = [*summaries, _stage_summary(files.root, state)]
+        state["stages"] = [_stage_summary(stage.root, s) for stage, s in zip(stages, states, strict=True)]
         state["train_seconds"] = sum(float(stage["train_seconds"] or 0.0) for stage in state["stages"])
     return state
 

@@ -20,7 +20,7 @@ from expressions.presets import class_columns, get_preset
 from expressions.train import train, training_faces, transfer_classifier
 from pipeline.cli import main
 from pipeline.errors import InvalidInputError
-from pipeline.training import RunFiles, transfer_weights
+from pipeline.training import RunFiles, run_stages, transfer_weights
 
 TINY = ExpressionConfig(stem_filters=8, stage_filters=(8, 16), blocks_per_stage=(1, 1), batch_size=32)
 
@@ -81,17 +81,17 @@ def test_one_seven_class_run_ships_once_for_two_presets(
 
 
 def test_ferplus_votes_in_an_earlier_stage_count_for_the_card(tmp_path: Path) -> None:
-    def stage(name: str, config: ExpressionConfig) -> RunFiles:
+    def chain(name: str, config: ExpressionConfig) -> list[RunFiles]:
         files = RunFiles(tmp_path / name)
         files.root.mkdir()
         config.save(files.config)
         files.state.write_text(json.dumps({"epoch": 1, "best_epoch": 1, "train_seconds": 1.0}))
-        return files
+        return run_stages(files, config.init_from)
 
-    voted = stage("voted", TINY.replace(ferplus_mix=0.4))
-    plain = stage("plain", TINY)
-    after_voted = stage("after-voted", TINY.replace(init_from=str(voted.best)))
-    after_plain = stage("after-plain", TINY.replace(init_from=str(plain.best)))
+    voted = chain("voted", TINY.replace(ferplus_mix=0.4))
+    plain = chain("plain", TINY)
+    after_voted = chain("after-voted", TINY.replace(init_from=str(voted[-1].best)))
+    after_plain = chain("after-plain", TINY.replace(init_from=str(plain[-1].best)))
     assert used_ferplus(voted) and used_ferplus(after_voted)
     assert not used_ferplus(plain) and not used_ferplus(after_plain)
 

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.training import RunFiles, ShuffledBatches, fit_resumable, staged_run_state
+from pipeline.training import RunFiles, ShuffledBatches, fit_resumable, run_stages, staged_run_state
 
 
 class Noisy(ShuffledBatches):
@@ -66,11 +66,11 @@ def test_second_stage_starts_from_the_first_and_reports_both(tmp_path: Path) -> 
     fit_resumable(frozen, data, val, two, epochs=1, monitor="val_loss", init_from=one / "best.keras", verbose=0)
     started, finished = (keras.models.load_model(run / "best.keras").get_weights() for run in (one, two))
     assert all(np.array_equal(a, b) for a, b in zip(started, finished, strict=True))
-    state = staged_run_state(RunFiles(two), str(one / "best.keras"))
+    state = staged_run_state(run_stages(RunFiles(two), str(one / "best.keras")))
     assert [s["run"] for s in state["stages"]] == [str(one), str(two)]
     assert [s["epoch"] for s in state["stages"]] == [4, 1]
     assert state["train_seconds"] == pytest.approx(sum(s["train_seconds"] for s in state["stages"]))
-    assert "stages" not in staged_run_state(RunFiles(two), None)
+    assert "stages" not in staged_run_state(run_stages(RunFiles(two), None))
 
 
 def test_a_third_stage_reports_the_whole_chain(tmp_path: Path) -> None:
@@ -80,6 +80,6 @@ def test_a_third_stage_reports_the_whole_chain(tmp_path: Path) -> None:
         init_from = str(earlier / "best.keras") if earlier else None
         fit_resumable(tiny_regressor, data, val, run, epochs=2, monitor="val_loss", init_from=init_from, verbose=0)
         RunFiles(run).config.write_text(json.dumps({"init_from": init_from}))
-    state = staged_run_state(RunFiles(runs[2]), str(runs[1] / "best.keras"))
+    state = staged_run_state(run_stages(RunFiles(runs[2]), str(runs[1] / "best.keras")))
     assert [s["run"] for s in state["stages"]] == [str(run) for run in runs]
     assert state["train_seconds"] == pytest.approx(sum(s["train_seconds"] for s in state["stages"]))

@@ -34,6 +34,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=defaults.ferplus_mix,
         help="blend this share of each face's FER+ vote distribution into its one-hot training target",
     )
+    train.add_argument(
+        "--input-size",
+        type=int,
+        default=defaults.input_size,
+        help="side of the square gray input; FER2013's 48x48 faces are upsampled to it",
+    )
     train.add_argument("--run-dir", default=None, help="checkpoints, log.csv, curves.png (default runs/<preset>)")
     add_training_flags(train, defaults)
     train.add_argument(
@@ -106,6 +112,7 @@ def _train(args: argparse.Namespace) -> int:
         preset=args.preset,
         labels=args.labels,
         ferplus_mix=args.ferplus_mix,
+        input_size=args.input_size,
         epochs=training_epochs(args, ExpressionConfig.epochs),
         batch_size=args.batch_size,
         learning_rate=args.learning_rate,

@@ -9,6 +9,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from expressions.inference import resize_faces
 from expressions.presets import Preset
 
 logger = logging.getLogger("facexpr")
@@ -52,7 +53,7 @@ def load_image_folder(
             if image is None:
                 problems.append(f"{file}: unreadable image")
                 continue
-            faces.append(cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA))
+            faces.append(resize_faces(image[None], size)[0])
             targets.append(target)
             paths.append(str(file))
     if problems:

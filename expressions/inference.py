@@ -58,11 +58,18 @@ def to_gray_batch(batch: np.ndarray, size: int) -> np.ndarray:
     if batch.ndim == 4:
         channels = batch.shape[-1]
         batch = batch[..., 0] if channels == 1 else batch[..., :3] @ BGR_TO_GRAY
-    if batch.shape[1:] == (size, size):
-        return batch
     if min(batch.shape[1:]) < 8:
         raise InvalidInputError(f"faces of {batch.shape[1]}x{batch.shape[2]} pixels are too small to classify")
-    return np.stack([cv2.resize(face, (size, size), interpolation=cv2.INTER_AREA) for face in batch])
+    return resize_faces(batch, size)
+
+
+def resize_faces(faces: np.ndarray, size: int) -> np.ndarray:
+    """(N, H, W) faces to (N, size, size): area averaging to shrink, bilinear to enlarge (as in training)."""
+    if faces.shape[1:] == (size, size):
+        return faces
+    shrink = faces.shape[1] * faces.shape[2] > size * size
+    interpolation = cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
+    return np.stack([cv2.resize(face, (size, size), interpolation=interpolation) for face in faces])
 
 
 class ExpressionModel:

@@ -8,14 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import cv2
 import keras
 import numpy as np
 
 from expressions.augment import ExpressionAugmenter
 from expressions.config import ExpressionConfig
 from expressions.datasets import ExpressionSamples, ferplus_votes, load_fer2013
-from expressions.inference import ExpressionModel
+from expressions.inference import ExpressionModel, resize_faces
 from expressions.model import HEAD, build_model
 from expressions.presets import FER2013_CLASSES, Preset, can_serve, class_columns, get_preset
 from pipeline.datadir import FERPLUS, dataset_file
@@ -41,10 +40,7 @@ def preset_faces(samples: ExpressionSamples, preset: Preset, usage: str, size: i
     """One split's faces that ``preset`` keeps, resized to ``size`` if needed."""
     part = samples.split(usage)
     targets, keep = preset.map_labels(part.labels)
-    images = part.images[keep]
-    if size != images.shape[1]:
-        images = np.stack([cv2.resize(face, (size, size), interpolation=cv2.INTER_LINEAR) for face in images])
-    return LabelledFaces(images, targets, part.rows[keep], usage)
+    return LabelledFaces(resize_faces(part.images[keep], size), targets, part.rows[keep], usage)
 
 
 def quick_subset(faces: LabelledFaces, per_class: int = QUICK_PER_CLASS) -> LabelledFaces:

@@ -55,6 +55,7 @@ def test_python_dash_m_pipeline_is_the_facexpr_command() -> None:
         (["expressions", "train", "--ferplus-mix", "1.5"], "ferplus_mix must lie in [0, 1], not 1.5"),
         (["expressions", "train", "--erase-prob", "-0.1"], "erase_prob must lie in [0, 1]"),
         (["expressions", "train", "--learning-rate", "0"], "learning_rate must be > 0"),
+        (["expressions", "train", "--input-size", "0"], "input_size must be > 0"),
         (["keypoints", "train", "--scale", "1.2"], "scale_range must be 0 < low <= high"),
         (["keypoints", "train", "--rotation-deg", "-5"], "rotation_deg must be >= 0"),
     ],

@@ -17,7 +17,7 @@ from expressions.export import export_run, used_ferplus
 from expressions.inference import ExpressionModel
 from expressions.model import build_model
 from expressions.presets import class_columns, get_preset
-from expressions.train import train, training_faces, transfer_classifier
+from expressions.train import preset_faces, train, training_faces, transfer_classifier
 from pipeline.cli import main
 from pipeline.errors import InvalidInputError
 from pipeline.training import RunFiles, run_stages, transfer_weights
@@ -121,6 +121,17 @@ def test_mirror_averaging_reads_a_face_and_its_mirror_alike(tiny_model: Expressi
     assert np.allclose(probs.sum(axis=1), 1.0, atol=1e-5)
     plain = tiny_model.probabilities(faces)
     assert np.allclose(probs, (plain + tiny_model.probabilities(faces[:, :, ::-1])) / 2, atol=1e-5)
+
+
+def test_an_upsampling_network_reads_faces_as_training_prepared_them(fer_sample: Path) -> None:
+    # A 64x64 network is trained on FER2013's 48x48 faces upsampled bilinearly; predict must upsample alike.
+    model = ExpressionModel(build_model(TINY.replace(input_size=64)), "fer5", tta=False)
+    samples, fer5 = load_fer2013(fer_sample), get_preset("fer5")
+    training = samples.split("Training")
+    _, keep = fer5.map_labels(training.labels)
+    prepared = preset_faces(samples, fer5, "Training", 64).images[:8]
+    assert prepared.shape == (8, 64, 64)
+    assert np.allclose(model.prepare(training.images[keep][:8])[..., 0], prepared, atol=1.0)  # uint8 fixed point
 
 
 def test_seven_class_network_serves_five_class_preset(fer_sample: Path) -> None:

@@ -14,7 +14,8 @@ import keypoints
 from keypoints.config import KeypointConfig
 from keypoints.crops import build_crop_set
 from keypoints.datasets import load_youtube_faces, person_of
-from keypoints.evaluate import parse_label_offset
+from keypoints.evaluate import parse_label_offset, split_crops
+from keypoints.export import export_run
 from keypoints.inference import MODEL_FILE, KeypointModel, config_for, load_model
 from keypoints.metrics import keypoint_metrics
 from keypoints.model import build_model
@@ -71,6 +72,15 @@ def test_quick_training_run_learns_and_resumes(tmp_path: Path, training_dir: Pat
     )
     assert json.loads((tmp_path / "tuned" / "config.json").read_text())["init_from"].endswith("best.keras")
     assert tuned.state["epoch"] == 1
+    # the exported card holds the held-out people read both ways: mirror-averaged and each face read once
+    weights = tmp_path / "weights"
+    card = export_run(run, "facexpr keypoints train --quick", training_dir, weights / "k.keras", weights / "card.json")
+    network, test = keras.models.load_model(weights / "k.keras", compile=False), split_crops(config, training_dir)
+    once = keypoint_metrics(KeypointModel(network, tta=False).predict(test.crops), test.keypoints)[0]
+    averaged = keypoint_metrics(KeypointModel.trained_with(network, config).predict(test.crops), test.keypoints)[0]
+    assert card["metrics"]["heldout_people_single_read"]["rmse_px"] == pytest.approx(once["rmse_px"], rel=1e-4)
+    assert card["metrics"]["heldout_people"]["overall"]["rmse_px"] == pytest.approx(averaged["rmse_px"], rel=1e-4)
+    assert "single_read" not in card["metrics"]["heldout_people"]
 
 
 def test_loaded_model_mirrors_with_its_configs_offset(tmp_path: Path) -> None:

@@ -67,6 +67,8 @@ def resize_faces(faces: np.ndarray, size: int) -> np.ndarray:
     """(N, H, W) faces to (N, size, size): area averaging to shrink, bilinear to enlarge (as in training)."""
     if faces.shape[1:] == (size, size):
         return faces
+    if len(faces) == 0:  # a frame without faces
+        return np.zeros((0, size, size), dtype=faces.dtype)
     shrink = faces.shape[1] * faces.shape[2] > size * size
     interpolation = cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
     return np.stack([cv2.resize(face, (size, size), interpolation=interpolation) for face in faces])

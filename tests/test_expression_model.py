@@ -132,6 +132,7 @@ def test_an_upsampling_network_reads_faces_as_training_prepared_them(fer_sample:
     prepared = preset_faces(samples, fer5, "Training", 64).images[:8]
     assert prepared.shape == (8, 64, 64)
     assert np.allclose(model.prepare(training.images[keep][:8])[..., 0], prepared, atol=1.0)  # uint8 fixed point
+    assert model.prepare(training.images[:0]).shape == (0, 64, 64, 1)  # a frame without faces
 
 
 def test_seven_class_network_serves_five_class_preset(fer_sample: Path) -> None:

@@ -106,20 +106,14 @@ def _report_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _train(args: argparse.Namespace) -> int:
     from expressions.train import train
-    from pipeline.cli import training_epochs
+    from pipeline.cli import training_fields
 
     config = ExpressionConfig(
+        **training_fields(args, ExpressionConfig),
         preset=args.preset,
         labels=args.labels,
         ferplus_mix=args.ferplus_mix,
         input_size=args.input_size,
-        epochs=training_epochs(args, ExpressionConfig.epochs),
-        batch_size=args.batch_size,
-        learning_rate=args.learning_rate,
-        warmup_epochs=args.warmup_epochs,
-        seed=args.seed,
-        init_from=args.init_from,
-        rotation_deg=args.rotation_deg,
         erase_prob=args.erase_prob,
         class_weight_power=args.class_weight_power,
     )

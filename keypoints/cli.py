@@ -90,17 +90,11 @@ def _export(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace) -> int:
     from keypoints.evaluate import parse_label_offset
     from keypoints.train import train
-    from pipeline.cli import training_epochs
+    from pipeline.cli import training_fields
 
     config = KeypointConfig(
-        epochs=training_epochs(args, KeypointConfig.epochs),
-        batch_size=args.batch_size,
-        learning_rate=args.learning_rate,
-        warmup_epochs=args.warmup_epochs,
+        **training_fields(args, KeypointConfig),
         loss=args.loss,
-        seed=args.seed,
-        init_from=args.init_from,
-        rotation_deg=args.rotation_deg,
         scale_range=(1.0 - args.scale, 1.0 + args.scale),
         flip_prob=args.flip_prob,
         label_offset_px=parse_label_offset(args.label_offset),

@@ -72,9 +72,18 @@ def add_tta_flag(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def training_epochs(args: argparse.Namespace, default: int) -> int:
-    """--epochs, else 1 with --quick, else the config's default."""
-    return args.epochs or (1 if args.quick else default)
+def training_fields(args: argparse.Namespace, defaults: Any) -> dict[str, Any]:
+    """The config fields ``add_training_flags`` sets: its flags' values, and --epochs, else 1 with --quick, else
+    the default of ``defaults`` (the stage's config class)."""
+    return {
+        "epochs": args.epochs or (1 if args.quick else defaults.epochs),
+        "batch_size": args.batch_size,
+        "learning_rate": args.learning_rate,
+        "seed": args.seed,
+        "warmup_epochs": args.warmup_epochs,
+        "rotation_deg": args.rotation_deg,
+        "init_from": args.init_from,
+    }
 
 
 def add_preset_flag(parser: argparse.ArgumentParser, default: str | None = None) -> None:

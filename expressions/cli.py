@@ -1,4 +1,4 @@
-"""``facexpr expressions train|evaluate|export`` and ``facexpr report``."""
+"""``facexpr expressions train|evaluate|compare|export`` and ``facexpr report``."""
 
 from __future__ import annotations
 
@@ -71,6 +71,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     _report_arguments(report)
 
+    compare = add_command(
+        commands,
+        "compare",
+        _compare,
+        "Read the same faces with two models of a preset: accuracy and macro F1 of each, the faces only one gets "
+        "right, and an exact McNemar p-value (is the difference more than chance?). PublicTest by default: choose "
+        "there, then read PrivateTest once for the model chosen.",
+        "facexpr expressions compare expressions/weights/fer5.keras runs/fer5/best.keras --data ../shared/data",
+    )
+    compare.add_argument("model_a", metavar="A", help="a .keras model")
+    compare.add_argument("model_b", metavar="B", help="another .keras model of the same preset")
+    _faces_arguments(compare, "PublicTest")
+    compare.add_argument("--out", default=None, help="write compare.json and compare.csv here")
+
     export = add_command(
         commands,
         "export",
@@ -90,17 +104,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _report_arguments(parser: argparse.ArgumentParser) -> None:
+    _faces_arguments(parser, "PrivateTest")
+    parser.add_argument("--model", metavar="PATH", help="a .keras model (default: the shipped weights of --preset)")
+    parser.add_argument(
+        "--out", default=None, help="report.json, report.csv, confusion.png (default outputs/report-<preset>)"
+    )
+
+
+def _faces_arguments(parser: argparse.ArgumentParser, split: str) -> None:
+    """Which faces a model reads: --data, --preset, --split (default ``split``), --labels, --folder; and --no-tta."""
     from pipeline.cli import add_data_flag, add_preset_flag, add_tta_flag
 
     add_data_flag(parser)
     add_preset_flag(parser)
-    parser.add_argument("--model", metavar="PATH", help="a .keras model (default: the shipped weights of --preset)")
-    parser.add_argument("--split", choices=("Training", "PublicTest", "PrivateTest"), default="PrivateTest")
+    parser.add_argument("--split", choices=("Training", "PublicTest", "PrivateTest"), default=split)
     parser.add_argument("--labels", choices=("fer2013", "ferplus"), default="fer2013", help="label source")
     parser.add_argument("--folder", metavar="DIR", help="evaluate on DIR/<class>/*.png|jpg instead of FER2013")
-    parser.add_argument(
-        "--out", default=None, help="report.json, report.csv, confusion.png (default outputs/report-<preset>)"
-    )
     add_tta_flag(parser)
 
 
@@ -137,6 +156,24 @@ def _report(args: argparse.Namespace) -> int:
         folder=args.folder,
         data_dir=args.data,
         labels=args.labels,
+        on_error=args.on_error,
+    )
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from expressions.compare import compare_models
+
+    compare_models(
+        args.preset,
+        args.model_a,
+        args.model_b,
+        args.out,
+        split=args.split,
+        folder=args.folder,
+        data_dir=args.data,
+        labels=args.labels,
+        tta=args.tta,
         on_error=args.on_error,
     )
     return 0

@@ -39,17 +39,28 @@ def evaluate(
     progress: bool = True,
 ) -> dict[str, Any]:
     """Classification report of ``model`` on a FER2013 ``split`` (default PrivateTest) or a labelled ``folder``."""
+    faces, truth, title, extra = labelled_faces(model, split, folder, data_dir, labels, on_error)
+    extra["mirror_tta"] = model.tta
+    return write_report(truth, predict_all(model, faces, progress), model.preset.classes, out_dir, title, extra)
+
+
+def labelled_faces(
+    model: ExpressionModel,
+    split: str = REPORT_SPLIT,
+    folder: str | os.PathLike[str] | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
+    labels: str = "fer2013",
+    on_error: OnError = "raise",
+) -> tuple[np.ndarray, np.ndarray, str, dict[str, Any]]:
+    """The faces ``model`` reads (a FER2013 ``split`` or a labelled ``folder``, kept to its preset's classes and at
+    its input size), their class indices, a title and where they came from."""
     preset = model.preset
     if folder is not None:
         faces, truth, _, problems = load_image_folder(folder, preset, model.size)
-        title, extra = f"{preset.name} on {Path(folder).name}", {"source": str(folder), "unreadable": problems}
-    else:
-        samples = load_fer2013(data_dir=data_dir, on_error=on_error, labels=labels)
-        part = preset_faces(samples, preset, split, model.size)
-        faces, truth = part.images, part.targets
-        title, extra = f"{preset.name} on FER2013 {split}", {"split": split, "labels": labels}
-    extra["mirror_tta"] = model.tta
-    return write_report(truth, predict_all(model, faces, progress), preset.classes, out_dir, title, extra)
+        return faces, truth, f"{preset.name} on {Path(folder).name}", {"source": str(folder), "unreadable": problems}
+    samples = load_fer2013(data_dir=data_dir, on_error=on_error, labels=labels)
+    part = preset_faces(samples, preset, split, model.size)
+    return part.images, part.targets, f"{preset.name} on FER2013 {split}", {"split": split, "labels": labels}
 
 
 def evaluate_model_file(

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import classification_report
 
+from expressions.compare import paired_counts
 from expressions.config import ExpressionConfig
 from expressions.datasets import load_fer2013
 from expressions.export import export_run, used_ferplus
@@ -234,3 +235,35 @@ def test_report_on_a_labelled_folder(tmp_path: Path, tiny_model: ExpressionModel
     kept = int(np.isin(samples.labels[:30], [0, 1, 3, 4, 5]).sum())  # fer5 leaves Fear and Neutral out
     assert written["faces"] == kept
     assert any("broken.jpg" in problem for problem in written["unreadable"])
+
+
+def test_paired_counts_give_the_exact_mcnemar_test() -> None:
+    truth = np.zeros(20, dtype=int)
+    a, b = np.where(np.arange(20) < 12, 0, 1), np.where(np.arange(20) < 2, 0, 1)
+    counts = paired_counts(truth, a, b)
+    assert (counts["both_right"], counts["only_a_right"], counts["only_b_right"], counts["both_wrong"]) == (2, 10, 0, 8)
+    assert counts["mcnemar_p"] == pytest.approx(2 * 0.5**10)  # two-sided: 10 of 10 discordant faces on one side
+    assert paired_counts(truth, a, a)["mcnemar_p"] == 1.0
+
+
+def test_compare_command_reads_both_models_on_the_selection_split(
+    tmp_path: Path, tiny_model: ExpressionModel, fer_data_dir: Path, isolated_cache: Path
+) -> None:
+    other = build_model(TINY.replace(input_size=64))
+    paths = [tmp_path / "a.keras", tmp_path / "b.keras"]
+    tiny_model.network.save(paths[0])
+    other.save(paths[1])
+    out = tmp_path / "compare"
+    assert main(["expressions", "compare", *map(str, paths), "--data", str(fer_data_dir), "--out", str(out)]) == 0
+    written = json.loads((out / "compare.json").read_text())
+    samples = load_fer2013(fer_data_dir / "fer2013" / "fer2013.csv")
+    assert written["split"] == "PublicTest"
+    predicted = []
+    for network, row in zip((tiny_model.network, other), written["models"], strict=True):
+        model = ExpressionModel(network, "fer5")
+        part = preset_faces(samples, get_preset("fer5"), "PublicTest", model.size)
+        predicted.append(model.probabilities(part.images).argmax(axis=1))
+        assert row["input_size"] == model.size
+        assert row["accuracy"] == pytest.approx(np.mean(predicted[-1] == part.targets))
+    assert written == {**written, **paired_counts(part.targets, *predicted)}
+    assert pd.read_csv(out / "compare.csv", index_col="name").loc["B", "input_size"] == 64

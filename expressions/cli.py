@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from expressions.config import ExpressionConfig
 
@@ -123,6 +124,17 @@ def _faces_arguments(parser: argparse.ArgumentParser, split: str) -> None:
     add_tta_flag(parser)
 
 
+def _faces_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The keyword arguments of ``expressions.evaluate.labelled_faces`` that ``_faces_arguments`` flags set."""
+    return {
+        "split": args.split,
+        "folder": args.folder,
+        "data_dir": args.data,
+        "labels": args.labels,
+        "on_error": args.on_error,
+    }
+
+
 def _train(args: argparse.Namespace) -> int:
     from expressions.train import train
     from pipeline.cli import training_fields
@@ -152,11 +164,7 @@ def _report(args: argparse.Namespace) -> int:
         args.model,
         args.out or f"outputs/report-{args.preset}",
         tta=args.tta,
-        split=args.split,
-        folder=args.folder,
-        data_dir=args.data,
-        labels=args.labels,
-        on_error=args.on_error,
+        **_faces_options(args),
     )
     return 0
 
@@ -169,12 +177,8 @@ def _compare(args: argparse.Namespace) -> int:
         args.model_a,
         args.model_b,
         args.out,
-        split=args.split,
-        folder=args.folder,
-        data_dir=args.data,
-        labels=args.labels,
         tta=args.tta,
-        on_error=args.on_error,
+        **_faces_options(args),
     )
     return 0
 

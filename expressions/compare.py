@@ -1,4 +1,4 @@
-"""Two expression models read the same faces: each one's accuracy and macro F1, and an exact McNemar test of the
+"""Two expression models read the same faces: each one's accuracy, macro and weighted F1, and an exact McNemar test of the
 faces only one of them gets right (do they split evenly, as chance would have them, or not)."""
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy.stats import binomtest
-from sklearn.metrics import accuracy_score, f1_score
 
 from expressions.evaluate import labelled_faces, predict_all
 from expressions.inference import load_model
+from expressions.report import summary
 from pipeline.atomic import write_json, write_text
 from pipeline.rows import OnError
 
@@ -59,15 +59,9 @@ def compare_models(
         truth = model_truth
         predicted = predict_all(model, faces)
         predictions.append(predicted)
-        classes = list(range(len(model.preset.classes)))
-        rows.append(
-            {
-                "model": str(path),
-                "input_size": model.size,
-                "accuracy": accuracy_score(truth, predicted),
-                "macro_f1": f1_score(truth, predicted, labels=classes, average="macro", zero_division=0),
-            }
-        )
+        headline = summary(truth, predicted, model.preset.classes)
+        headline.pop("faces")
+        rows.append({"model": str(path), "input_size": model.size, **headline})
     table = pd.DataFrame(rows, index=pd.Index(["A", "B"], name="name"))
     result = {"title": title, **extra, "mirror_tta": tta, "models": table.reset_index().to_dict("records")}
     result.update(paired_counts(truth, *predictions))

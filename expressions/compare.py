@@ -1,5 +1,5 @@
-"""Two expression models read the same faces: each one's accuracy, macro and weighted F1, and an exact McNemar test of the
-faces only one of them gets right (do they split evenly, as chance would have them, or not)."""
+"""Two expression models read the same faces: each one's accuracy, macro and weighted F1, and an exact McNemar test
+of the faces only one of them gets right (do they split evenly, as chance would have them, or not)."""
 
 from __future__ import annotations
 

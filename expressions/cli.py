@@ -41,6 +41,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=defaults.input_size,
         help="side of the square gray input; FER2013's 48x48 faces are upsampled to it",
     )
+    train.add_argument(
+        "--blocks-per-stage",
+        type=int,
+        nargs="+",
+        default=defaults.blocks_per_stage,
+        help="residual blocks in each stage; with --init-from, blocks the init model lacks start as the identity",
+    )
     train.add_argument("--run-dir", default=None, help="checkpoints, log.csv, curves.png (default runs/<preset>)")
     add_training_flags(train, defaults)
     train.add_argument(
@@ -145,6 +152,7 @@ def _train(args: argparse.Namespace) -> int:
         labels=args.labels,
         ferplus_mix=args.ferplus_mix,
         input_size=args.input_size,
+        blocks_per_stage=tuple(args.blocks_per_stage),
         erase_prob=args.erase_prob,
         class_weight_power=args.class_weight_power,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pipeline.configs import JsonConfig
+from pipeline.errors import InvalidInputError
 
 
 @dataclass(frozen=True)
@@ -62,3 +63,8 @@ class ExpressionConfig(JsonConfig):
             positive=("input_size", "epochs", "batch_size", "learning_rate"),
             non_negative=("weight_decay", "warmup_epochs", "class_weight_power", "patience", "rotation_deg"),
         )
+        if len(self.blocks_per_stage) != len(self.stage_filters) or min(self.blocks_per_stage) < 1:
+            raise InvalidInputError(
+                f"ExpressionConfig.blocks_per_stage must give each of the {len(self.stage_filters)} stages at least "
+                f"one block, not {self.blocks_per_stage!r}"
+            )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import layers
 
 
@@ -58,3 +59,18 @@ def residual_stages(
             x = residual_block(x, width, stride, weight_decay, name=f"stage{stage + 1}_block{block + 1}")
     x = layers.BatchNormalization(name="final_bn")(x)
     return layers.ReLU(name="final_relu")(x)
+
+
+def start_new_blocks_as_identity(model: keras.Model, new_layers: list[str]) -> list[str]:
+    """Zero the last convolution of each residual block of ``model`` that is wholly among ``new_layers`` and has an
+    identity shortcut: a network deepened by such blocks starts out computing what the one it came from did.
+    Returns the blocks so started."""
+    names, new = {layer.name for layer in model.layers}, set(new_layers)
+    started = []
+    for name in new_layers:
+        block = name.removesuffix("_conv2")
+        if name.endswith("_conv2") and f"{block}_conv1" in new and f"{block}_proj" not in names:
+            layer = model.get_layer(name)
+            layer.set_weights([np.zeros_like(w) for w in layer.get_weights()])
+            started.append(block)
+    return started

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.atomic import write_atomic, write_json
+from pipeline.resnet import start_new_blocks_as_identity
 
 
 @dataclass(frozen=True)
@@ -147,7 +148,10 @@ def fit_resumable(
 
 
 def transfer_weights(source: keras.Model, target: keras.Model) -> list[str]:
-    """Copy ``source``'s weights into ``target``'s layers of the same name and weight shapes; return the rest."""
+    """Copy ``source``'s weights into ``target``'s layers of the same name and weight shapes; return the rest.
+
+    Residual blocks that only ``target`` has (a deeper network) start as the identity, so it computes what
+    ``source`` did until training moves them."""
     by_name = {layer.name: layer for layer in source.layers}
     skipped = []
     for layer in target.layers:
@@ -159,6 +163,7 @@ def transfer_weights(source: keras.Model, target: keras.Model) -> list[str]:
             layer.set_weights(weights)
         else:
             skipped.append(layer.name)
+    start_new_blocks_as_identity(target, skipped)
     return skipped
 
 

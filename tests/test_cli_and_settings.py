@@ -56,6 +56,8 @@ def test_python_dash_m_pipeline_is_the_facexpr_command() -> None:
         (["expressions", "train", "--erase-prob", "-0.1"], "erase_prob must lie in [0, 1]"),
         (["expressions", "train", "--learning-rate", "0"], "learning_rate must be > 0"),
         (["expressions", "train", "--input-size", "0"], "input_size must be > 0"),
+        (["expressions", "train", "--blocks-per-stage", "2", "2"], "blocks_per_stage must give each of the 3 stages"),
+        (["expressions", "train", "--blocks-per-stage", "2", "0", "2"], "at least one block, not (2, 0, 2)"),
         (["keypoints", "train", "--scale", "1.2"], "scale_range must be 0 < low <= high"),
         (["keypoints", "train", "--rotation-deg", "-5"], "rotation_deg must be >= 0"),
     ],

@@ -150,6 +150,17 @@ def test_a_five_class_backbone_starts_a_seven_class_model() -> None:
     assert all(np.array_equal(a, b) for a, b in zip(seven.get_layer("probabilities").get_weights(), head, strict=True))
 
 
+def test_a_deeper_network_starts_out_computing_what_its_init_model_did() -> None:
+    shallow = build_model(TINY)
+    deeper = build_model(TINY.replace(blocks_per_stage=(1, 2)))
+    new_blocks = [layer.name for layer in deeper.layers if layer.name.startswith("stage2_block2") and layer.weights]
+    assert transfer_weights(shallow, deeper) == new_blocks
+    assert not np.any(deeper.get_layer("stage2_block2_conv2").get_weights()[0])
+    assert np.any(deeper.get_layer("stage2_block2_conv1").get_weights()[0])  # only the branch's last conv is zeroed
+    faces = np.random.default_rng(1).uniform(0, 255, (4, 48, 48, 1)).astype(np.float32)
+    assert np.allclose(np.asarray(deeper(faces, training=False)), np.asarray(shallow(faces, training=False)))
+
+
 def test_a_seven_class_head_starts_a_five_class_model_where_it_left_off() -> None:
     seven, five = build_model(TINY.replace(preset="fer7")), build_model(TINY)
     assert class_columns(7, "fer5") == [0, 1, 4, 3, 5]  # Angry, Disgust, Sad, Happy, Surprise in FER2013's numbering

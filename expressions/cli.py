@@ -42,6 +42,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="side of the square gray input; FER2013's 48x48 faces are upsampled to it",
     )
     train.add_argument(
+        "--stage-filters",
+        type=int,
+        nargs="+",
+        default=defaults.stage_filters,
+        help="width of each residual stage (the network's capacity)",
+    )
+    train.add_argument(
         "--blocks-per-stage",
         type=int,
         nargs="+",
@@ -152,6 +159,7 @@ def _train(args: argparse.Namespace) -> int:
         labels=args.labels,
         ferplus_mix=args.ferplus_mix,
         input_size=args.input_size,
+        stage_filters=tuple(args.stage_filters),
         blocks_per_stage=tuple(args.blocks_per_stage),
         erase_prob=args.erase_prob,
         class_weight_power=args.class_weight_power,

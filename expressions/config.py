@@ -63,6 +63,11 @@ class ExpressionConfig(JsonConfig):
             positive=("input_size", "epochs", "batch_size", "learning_rate"),
             non_negative=("weight_decay", "warmup_epochs", "class_weight_power", "patience", "rotation_deg"),
         )
+        if min(self.stage_filters, default=0) < 1:
+            raise InvalidInputError(
+                f"ExpressionConfig.stage_filters must give one or more stages a positive width, "
+                f"not {self.stage_filters!r}"
+            )
         if len(self.blocks_per_stage) != len(self.stage_filters) or min(self.blocks_per_stage) < 1:
             raise InvalidInputError(
                 f"ExpressionConfig.blocks_per_stage must give each of the {len(self.stage_filters)} stages at least "

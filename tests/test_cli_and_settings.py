@@ -58,6 +58,7 @@ def test_python_dash_m_pipeline_is_the_facexpr_command() -> None:
         (["expressions", "train", "--input-size", "0"], "input_size must be > 0"),
         (["expressions", "train", "--blocks-per-stage", "2", "2"], "blocks_per_stage must give each of the 3 stages"),
         (["expressions", "train", "--blocks-per-stage", "2", "0", "2"], "at least one block, not (2, 0, 2)"),
+        (["expressions", "train", "--stage-filters", "64", "0", "256"], "positive width, not (64, 0, 256)"),
         (["keypoints", "train", "--scale", "1.2"], "scale_range must be 0 < low <= high"),
         (["keypoints", "train", "--rotation-deg", "-5"], "rotation_deg must be >= 0"),
     ],

@@ -41,20 +41,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=defaults.input_size,
         help="side of the square gray input; FER2013's 48x48 faces are upsampled to it",
     )
-    train.add_argument(
-        "--stage-filters",
-        type=int,
-        nargs="+",
-        default=defaults.stage_filters,
-        help="width of each residual stage (the network's capacity)",
+    shape_flags = (
+        ("--stage-filters", defaults.stage_filters, "width of each residual stage (the network's capacity)"),
+        (
+            "--blocks-per-stage",
+            defaults.blocks_per_stage,
+            "residual blocks in each stage; with --init-from, blocks the init model lacks start as the identity",
+        ),
     )
-    train.add_argument(
-        "--blocks-per-stage",
-        type=int,
-        nargs="+",
-        default=defaults.blocks_per_stage,
-        help="residual blocks in each stage; with --init-from, blocks the init model lacks start as the identity",
-    )
+    for flag, default, text in shape_flags:
+        train.add_argument(flag, type=int, nargs="+", default=default, help=text)
     train.add_argument("--run-dir", default=None, help="checkpoints, log.csv, curves.png (default runs/<preset>)")
     add_training_flags(train, defaults)
     train.add_argument(

@@ -163,7 +163,9 @@ def transfer_weights(source: keras.Model, target: keras.Model) -> list[str]:
             layer.set_weights(weights)
         else:
             skipped.append(layer.name)
-    start_new_blocks_as_identity(target, skipped)
+    started = start_new_blocks_as_identity(target, skipped)
+    if started:
+        print(f"new residual blocks {', '.join(started)} start as the identity", flush=True)
     return skipped
 
 

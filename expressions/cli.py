@@ -10,7 +10,7 @@ from expressions.config import ExpressionConfig
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``expressions`` command group and the ``report`` command."""
-    from expressions.presets import PRESETS
+    from expressions.presets import LABEL_SOURCES, PRESETS
     from pipeline.cli import _Formatter, add_command, add_data_flag, add_preset_flag, add_training_flags
 
     group = subparsers.add_parser(
@@ -28,7 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_data_flag(train)
     add_preset_flag(train, defaults.preset)
-    train.add_argument("--labels", choices=("fer2013", "ferplus"), default=defaults.labels, help="label source")
+    train.add_argument("--labels", choices=LABEL_SOURCES, default=defaults.labels, help="label source")
     train.add_argument(
         "--ferplus-mix",
         type=float,
@@ -124,12 +124,13 @@ def _report_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _faces_arguments(parser: argparse.ArgumentParser, split: str) -> None:
     """Which faces a model reads: --data, --preset, --split (default ``split``), --labels, --folder; and --no-tta."""
+    from expressions.presets import LABEL_SOURCES
     from pipeline.cli import add_data_flag, add_preset_flag, add_tta_flag
 
     add_data_flag(parser)
     add_preset_flag(parser)
     parser.add_argument("--split", choices=("Training", "PublicTest", "PrivateTest"), default=split)
-    parser.add_argument("--labels", choices=("fer2013", "ferplus"), default="fer2013", help="label source")
+    parser.add_argument("--labels", choices=LABEL_SOURCES, default="fer2013", help="label source")
     parser.add_argument("--folder", metavar="DIR", help="evaluate on DIR/<class>/*.png|jpg instead of FER2013")
     add_tta_flag(parser)
 

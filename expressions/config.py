@@ -14,7 +14,7 @@ class ExpressionConfig(JsonConfig):
 
     # data
     preset: str = "fer5"
-    labels: str = "fer2013"  # or "ferplus": FER+ majority votes for the same faces
+    labels: str = "fer2013"  # or "ferplus" (FER+ majority votes), "agreed" (faces where the two agree)
     ferplus_mix: float = 0.0  # training targets: (1 - mix) * one-hot label + mix * the face's FER+ vote shares
     input_size: int = 48
     # model

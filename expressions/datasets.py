@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from expressions.presets import FER2013_CLASSES, FERPLUS_COLUMNS, USAGES
+from expressions.presets import FER2013_CLASSES, FERPLUS_COLUMNS, LABEL_SOURCES, USAGES
 from pipeline.atomic import write_atomic
 from pipeline.checksum import sha256_file
 from pipeline.datadir import FER2013, FERPLUS, cache_dir, dataset_file
@@ -103,7 +103,8 @@ def load_fer2013(
     on_error: OnError = "raise",
     labels: str = "fer2013",
 ) -> ExpressionSamples:
-    """FER2013 faces and labels; ``labels='ferplus'`` swaps in FER+ majority votes (rows without one dropped).
+    """FER2013 faces and labels (``labels``, one of ``LABEL_SOURCES``): 'fer2013' as given; 'ferplus' swaps in FER+
+    majority votes (rows without one dropped); 'agreed' keeps the faces whose FER+ majority names their FER2013 label.
 
     Parsed arrays are cached by the file's SHA-256, so only the first load parses 35,887 pixel strings.
     """
@@ -127,7 +128,9 @@ def load_fer2013(
         return samples
     if labels == "ferplus":
         return with_ferplus_labels(samples, dataset_file(FERPLUS, data_dir))
-    raise ValueError(f"labels must be 'fer2013' or 'ferplus', not {labels!r}")
+    if labels == "agreed":
+        return agreed_with_ferplus(samples, dataset_file(FERPLUS, data_dir))
+    raise ValueError(f"labels must be one of {', '.join(LABEL_SOURCES)}, not {labels!r}")
 
 
 def ferplus_votes(ferplus_csv: Path, rows: np.ndarray) -> np.ndarray:
@@ -145,11 +148,20 @@ def ferplus_majority(votes: pd.DataFrame) -> np.ndarray:
     return np.where(unique & (best < len(FER2013_CLASSES)) & (top > 0), best, -1)
 
 
+def majority_of(samples: ExpressionSamples, ferplus_csv: Path) -> np.ndarray:
+    """Each face's FER+ majority label or -1 (``ferplus_majority``); the file aligns row for row with fer2013.csv."""
+    return ferplus_majority(pd.read_csv(ferplus_csv))[samples.rows]
+
+
 def with_ferplus_labels(samples: ExpressionSamples, ferplus_csv: Path) -> ExpressionSamples:
-    """The same faces labelled by FER+ majority vote (aligned row for row with fer2013.csv)."""
-    votes = pd.read_csv(ferplus_csv)
-    majority = ferplus_majority(votes)[samples.rows]
+    """The same faces labelled by FER+ majority vote."""
+    majority = majority_of(samples, ferplus_csv)
     keep = majority >= 0
     relabelled = samples.subset(keep)
     relabelled.labels = majority[keep].astype(np.int64)
     return relabelled
+
+
+def agreed_with_ferplus(samples: ExpressionSamples, ferplus_csv: Path) -> ExpressionSamples:
+    """The faces whose FER+ majority vote names their FER2013 label: the ones ten more annotators confirm."""
+    return samples.subset(majority_of(samples, ferplus_csv) == samples.labels)

@@ -60,7 +60,8 @@ def labelled_faces(
         return faces, truth, f"{preset.name} on {Path(folder).name}", {"source": str(folder), "unreadable": problems}
     samples = load_fer2013(data_dir=data_dir, on_error=on_error, labels=labels)
     part = preset_faces(samples, preset, split, model.size)
-    return part.images, part.targets, f"{preset.name} on FER2013 {split}", {"split": split, "labels": labels}
+    title = f"{preset.name} on FER2013 {split}" + ("" if labels == "fer2013" else f", {labels} labels")
+    return part.images, part.targets, title, {"split": split, "labels": labels}
 
 
 def evaluate_model_file(

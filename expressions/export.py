@@ -68,4 +68,4 @@ def export_run(
 def used_ferplus(stages: list[RunFiles]) -> bool:
     """Whether FER+ votes shaped any of a model's training ``stages`` (``run_stages``), as labels or blended targets."""
     configs = [ExpressionConfig.load(stage.config) for stage in stages if stage.config.is_file()]
-    return any(config.labels == "ferplus" or config.ferplus_mix > 0 for config in configs)
+    return any(config.labels != "fer2013" or config.ferplus_mix > 0 for config in configs)

@@ -20,6 +20,8 @@ FERPLUS_COLUMNS: dict[str, str] = {
     "Surprise": "surprise",
     "Neutral": "neutral",
 }
+#: Label sources: FER2013's own labels, FER+ majority votes, or only the faces whose two labels agree.
+LABEL_SOURCES: tuple[str, ...] = ("fer2013", "ferplus", "agreed")
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from expressions.datasets import ferplus_majority, ferplus_votes, load_fer2013
+from expressions.datasets import agreed_with_ferplus, ferplus_majority, ferplus_votes, load_fer2013
 from expressions.presets import FER2013_CLASSES, PRESETS, get_preset
 from expressions.train import LabelledFaces, blended_targets
 from pipeline.datadir import FERPLUS, dataset_file
@@ -99,3 +99,15 @@ def test_ferplus_votes_blend_into_training_targets(data_dir: Path) -> None:
     np.testing.assert_array_equal(blended_targets(faces, fer5, votes, mix=0.0), np.eye(5)[[0, 3]])
     with pytest.raises(ValueError, match="ferplus_mix"):
         blended_targets(faces, fer5, votes, mix=1.5)
+
+
+def test_agreed_labels_keep_the_faces_ferplus_confirms(fer_sample: Path, data_dir: Path, isolated_cache: Path) -> None:
+    training = load_fer2013(fer_sample).split("Training")  # the file's first 40 rows, aligned with fer2013new.csv
+    agreed = agreed_with_ferplus(training, dataset_file(FERPLUS, data_dir))
+    majority = ferplus_majority(pd.read_csv(dataset_file(FERPLUS, data_dir)))[:40]
+    assert 0 < len(agreed) < len(training)
+    assert agreed.rows.tolist() == np.flatnonzero(majority == training.labels).tolist()
+    assert np.array_equal(agreed.labels, majority[agreed.rows])
+    assert 0 not in agreed.rows  # row 0 is Angry in FER2013, but 4 of its FER+ votes say Neutral against 3 for anger
+    with pytest.raises(ValueError, match="fer2013, ferplus, agreed"):
+        load_fer2013(fer_sample, labels="crowd")

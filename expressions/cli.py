@@ -124,12 +124,12 @@ def _report_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _faces_arguments(parser: argparse.ArgumentParser, split: str) -> None:
     """Which faces a model reads: --data, --preset, --split (default ``split``), --labels, --folder; and --no-tta."""
-    from expressions.presets import LABEL_SOURCES
+    from expressions.presets import LABEL_SOURCES, USAGES
     from pipeline.cli import add_data_flag, add_preset_flag, add_tta_flag
 
     add_data_flag(parser)
     add_preset_flag(parser)
-    parser.add_argument("--split", choices=("Training", "PublicTest", "PrivateTest"), default=split)
+    parser.add_argument("--split", choices=USAGES, default=split)
     parser.add_argument("--labels", choices=LABEL_SOURCES, default="fer2013", help="label source")
     parser.add_argument("--folder", metavar="DIR", help="evaluate on DIR/<class>/*.png|jpg instead of FER2013")
     add_tta_flag(parser)

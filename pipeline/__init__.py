@@ -5,10 +5,8 @@ Names are imported on first use, so the stages can import the pipeline's shared 
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
 from pipeline.errors import DataFormatError, DataNotFoundError, FacexprError, InvalidImageError, InvalidInputError
+from pipeline.lazy import lazy_attributes
 
 _LAZY = {
     "annotate": "pipeline.api",
@@ -31,8 +29,4 @@ __all__ = [
     *_LAZY,
 ]
 
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'pipeline' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _LAZY)

@@ -49,6 +49,22 @@ def test_python_dash_m_pipeline_is_the_facexpr_command() -> None:
     assert done.returncode == 0 and "usage: facexpr" in done.stdout
 
 
+def test_help_and_the_stage_packages_load_without_keras() -> None:
+    # The models are imported on first use, so `facexpr report --help` answers at once, without TensorFlow's start.
+    script = (
+        "import sys, contextlib, io\n"
+        "import expressions, keypoints, pipeline\n"
+        "from pipeline.cli import main\n"
+        "with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(['report', '--help'])\n"
+        "print(sorted(m for m in ('keras', 'tensorflow') if m in sys.modules))\n"
+        "print(expressions.predict.__module__, keypoints.KeypointModel.__module__)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["[]", "expressions.inference keypoints.inference"]
+
+
 @pytest.mark.parametrize(
     ("argv", "named"),
     [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from expressions.presets import LABEL_SOURCES, PRESETS
 from pipeline.configs import JsonConfig
 from pipeline.errors import InvalidInputError
 
@@ -63,6 +64,9 @@ class ExpressionConfig(JsonConfig):
             positive=("input_size", "epochs", "batch_size", "learning_rate"),
             non_negative=("weight_decay", "warmup_epochs", "class_weight_power", "patience", "rotation_deg"),
         )
+        for field, value, valid in (("preset", self.preset, tuple(PRESETS)), ("labels", self.labels, LABEL_SOURCES)):
+            if value not in valid:
+                raise InvalidInputError(f"ExpressionConfig.{field} must be one of {', '.join(valid)}, not {value!r}")
         if min(self.stage_filters, default=0) < 1:
             raise InvalidInputError(
                 f"ExpressionConfig.stage_filters must give one or more stages a positive width, "

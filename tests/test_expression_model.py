@@ -102,6 +102,18 @@ def tiny_model() -> ExpressionModel:
     return ExpressionModel(build_model(TINY), "fer5")
 
 
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"preset": "fer6"}, "preset must be one of fer5, fer7, fer5-neutral, not 'fer6'"),
+        ({"labels": "votes"}, "labels must be one of fer2013, ferplus, agreed, not 'votes'"),
+    ],
+)
+def test_a_config_names_an_unknown_preset_or_label_source_when_made(fields: dict[str, str], message: str) -> None:
+    with pytest.raises(InvalidInputError, match=message):
+        ExpressionConfig(**fields)
+
+
 def test_predict_shapes_and_probabilities(tiny_model: ExpressionModel, fer_sample: Path) -> None:
     faces = load_fer2013(fer_sample).images[:6]
     labels, probs = tiny_model.predict(faces)

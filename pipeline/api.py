@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 import os
 
+import expressions
+import keypoints
 from pipeline.annotator import Annotator
 from pipeline.draw import draw as draw_faces
 from pipeline.images import ColorOrder, ImageInput, load_picture
@@ -12,9 +14,18 @@ from pipeline.result import AnnotationResult
 
 
 @functools.lru_cache(maxsize=4)
-def default_annotator(preset: str = "fer5") -> Annotator:
-    """The shipped models with the Haar detector, built once per preset."""
-    return Annotator(preset)
+def default_annotator(
+    preset: str = "fer5", expression_model: str | None = None, keypoint_model: str | None = None, tta: bool = True
+) -> Annotator:
+    """The Haar detector with the shipped models, or with the ``.keras`` files given, built once per combination.
+
+    ``tta=False`` has both models read each face once instead of averaging it with its mirror image.
+    """
+    return Annotator(
+        preset,
+        keypoint_model=keypoints.load_model(keypoint_model, tta=tta),
+        expression_model=expressions.load_model(preset, expression_model, tta=tta),
+    )
 
 
 def annotate(

@@ -12,7 +12,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from pipeline.annotator import face_crops
+from pipeline.annotator import Annotator, face_crops
 from pipeline.api import annotate, default_annotator
 from pipeline.draw import draw
 from pipeline.sample import sample_frame
@@ -42,9 +42,12 @@ def median_ms(call: Callable[[], Any], repeats: int) -> tuple[float, float]:
     return float(np.median(times)), float(np.percentile(times, 90))
 
 
-def run_benchmark(frames: int = 300, repeats: int = 100, preset: str = "fer5") -> dict[str, Any]:
-    """Latency of ``annotate`` and of each stage on a 640x480 one-face frame; frames/s over a ``frames``-frame video."""
-    annotator = default_annotator(preset)
+def run_benchmark(frames: int = 300, repeats: int = 100, annotator: Annotator | None = None) -> dict[str, Any]:
+    """Latency of ``annotate`` and of each stage on a 640x480 one-face frame; frames/s over a ``frames``-frame video.
+
+    ``annotator`` defaults to the shipped ``fer5`` models.
+    """
+    annotator = annotator or default_annotator()
     frame = sample_frame()
     gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
     faces = annotate(frame, annotator=annotator).faces
@@ -73,7 +76,13 @@ def run_benchmark(frames: int = 300, repeats: int = 100, preset: str = "fer5") -
             )
             figures[f"video_fps_detect_every_{every}"] = summary.fps
     figures["video_frames"] = frames
+    kp, ex = annotator.keypoint_model, annotator.expression_model
+    figures["models"] = (
+        f"keypoints {kp.size}x{kp.size}{' mirror-averaged' if kp.tta else ''}, "
+        f"{ex.preset.name} {ex.size}x{ex.size}{' mirror-averaged' if ex.tta else ''}"
+    )
     print(f"facexpr pipeline benchmark on {figures['cpu_cores']} CPU cores (640x480, {len(faces)} face)")
+    print(f"  models: {figures['models']}")
     print(f"  annotate(): median {figures['annotate_median_ms']:.1f} ms, p90 {figures['annotate_p90_ms']:.1f} ms")
     for name in stages:
         print(f"    {name}: {figures[f'{name}_median_ms']:.1f} ms")

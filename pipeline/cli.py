@@ -15,7 +15,12 @@ Handler = Callable[[argparse.Namespace], int]
 
 
 class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    pass
+    """Help that shows each flag's default, except where it says nothing (``None``, or a switch's value when off)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or action.nargs == 0:
+            return action.help
+        return super()._get_help_string(action)
 
 
 def add_command(
@@ -45,10 +50,14 @@ def add_data_flag(parser: argparse.ArgumentParser) -> None:
 def add_training_flags(parser: argparse.ArgumentParser, defaults: Any) -> None:
     """Flags every training command shares; ``defaults`` is the stage's config (its epochs, batch size, ...)."""
     parser.add_argument("--epochs", type=int, help=f"default {defaults.epochs}, or 1 with --quick")
-    parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
-    parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
-    parser.add_argument("--seed", type=int, default=defaults.seed)
-    parser.add_argument("--warmup-epochs", type=int, default=defaults.warmup_epochs)
+    parser.add_argument("--batch-size", type=int, default=defaults.batch_size, help="faces per training step")
+    parser.add_argument(
+        "--learning-rate", type=float, default=defaults.learning_rate, help="peak rate, after warmup, before decay"
+    )
+    parser.add_argument("--seed", type=int, default=defaults.seed, help="seeds weights, shuffling and augmentation")
+    parser.add_argument(
+        "--warmup-epochs", type=int, default=defaults.warmup_epochs, help="epochs of linear learning-rate warmup"
+    )
     parser.add_argument("--rotation-deg", type=float, default=defaults.rotation_deg, help="max augmentation rotation")
     parser.add_argument(
         "--init-from",

@@ -6,11 +6,15 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pipeline.annotator import Annotator
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the pipeline's commands."""
-    from pipeline.cli import add_command, add_preset_flag
+    from pipeline.cli import add_command
 
     annotate = add_command(
         subparsers,
@@ -22,7 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     annotate.add_argument("inputs", nargs="+", metavar="IMG_OR_DIR")
     annotate.add_argument("-o", "--out", required=True, metavar="OUTDIR")
-    add_preset_flag(annotate)
+    add_model_flags(annotate)
 
     video = add_command(
         subparsers,
@@ -34,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     video.add_argument("input", metavar="IN")
     video.add_argument("-o", "--out", required=True, metavar="OUT.mp4")
     video.add_argument("--csv", metavar="OUT.csv", help="per-frame faces (default: OUT with .csv)")
-    add_preset_flag(video)
+    add_model_flags(video)
     video.add_argument("--smoothing", type=float, default=0.0, help="0 (off) to <1: smooth faces that persist")
     add_detect_every_flag(video)
     video.add_argument("--max-frames", type=int, help="stop after this many frames")
@@ -47,7 +51,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "facexpr webcam --camera 0",
     )
     webcam.add_argument("--camera", type=int, default=0)
-    add_preset_flag(webcam)
+    add_model_flags(webcam)
     webcam.add_argument("--smoothing", type=float, default=0.5)
     add_detect_every_flag(webcam)
 
@@ -59,7 +63,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "facexpr demo -o outputs/demo",
     )
     demo.add_argument("-o", "--out", default="outputs/demo", metavar="OUTDIR")
-    add_preset_flag(demo)
+    add_model_flags(demo)
 
     bench = add_command(
         subparsers,
@@ -70,7 +74,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     bench.add_argument("--frames", type=int, default=300)
     bench.add_argument("--repeats", type=int, default=100)
-    add_preset_flag(bench)
+    add_model_flags(bench)
+
+
+def add_model_flags(parser: argparse.ArgumentParser) -> None:
+    """Which models read the faces: the preset's shipped ones, or ``.keras`` files of your own, and mirror averaging."""
+    from pipeline.cli import add_preset_flag, add_tta_flag
+
+    add_preset_flag(parser)
+    parser.add_argument(
+        "--expression-model", metavar="MODEL", help="a .keras expression model of --preset (default: the shipped one)"
+    )
+    parser.add_argument("--keypoint-model", metavar="MODEL", help="a .keras keypoints model (default: the shipped one)")
+    add_tta_flag(parser)
+
+
+def annotator_for(args: argparse.Namespace) -> Annotator:
+    """The annotator ``add_model_flags`` describes (cached, so a second command in one process reuses it)."""
+    from pipeline.api import default_annotator
+
+    return default_annotator(args.preset, args.expression_model, args.keypoint_model, args.tta)
 
 
 def add_detect_every_flag(parser: argparse.ArgumentParser) -> None:
@@ -89,7 +112,7 @@ def add_detect_every_flag(parser: argparse.ArgumentParser) -> None:
 def _annotate(args: argparse.Namespace) -> int:
     from pipeline.batch import annotate_files
 
-    summary = annotate_files(args.inputs, args.out, args.preset)
+    summary = annotate_files(args.inputs, args.out, args.preset, annotator=annotator_for(args))
     print(
         f"annotated {len(summary.written)} image(s), {len(summary.faces)} face(s) -> {args.out} (faces.csv, faces.json)"
     )
@@ -106,6 +129,7 @@ def _video(args: argparse.Namespace) -> int:
         args.out,
         csv_path=args.csv,
         preset=args.preset,
+        annotator=annotator_for(args),
         smoothing=args.smoothing,
         detect_every=args.detect_every,
         max_frames=args.max_frames,
@@ -131,11 +155,10 @@ def _webcam(args: argparse.Namespace) -> int:
         return 2
     import cv2
 
-    from pipeline.api import default_annotator
     from pipeline.draw import draw
     from pipeline.video import Smoother, open_capture, video_reader
 
-    annotator = video_reader(default_annotator(args.preset), args.detect_every)
+    annotator = video_reader(annotator_for(args), args.detect_every)
     smooth = Smoother(args.smoothing)
     capture = open_capture(args.camera)
     try:
@@ -157,7 +180,7 @@ def _demo(args: argparse.Namespace) -> int:
     from pipeline.api import annotate
     from pipeline.sample import sample_photo
 
-    result = annotate(sample_photo(), preset=args.preset)
+    result = annotate(sample_photo(), annotator=annotator_for(args))
     out = Path(args.out)
     picture = result.save(out / "astronaut_annotated.png")
     result.to_json(out / "astronaut.json")
@@ -170,5 +193,5 @@ def _demo(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     from pipeline.benchmark import run_benchmark
 
-    run_benchmark(args.frames, args.repeats, args.preset)
+    run_benchmark(args.frames, args.repeats, annotator_for(args))
     return 0

@@ -40,7 +40,7 @@ def annotator() -> Annotator:
 
 @pytest.fixture()
 def default_is_test_annotator(annotator: Annotator, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("pipeline.api.default_annotator", lambda preset="fer5": annotator)
+    monkeypatch.setattr("pipeline.api.default_annotator", lambda *args, **kwargs: annotator)
 
 
 def test_sample_photo_has_one_face_with_sane_keypoints(annotator: Annotator) -> None:
@@ -238,3 +238,24 @@ def test_demo_command_writes_the_picture_and_json(tmp_path: Path, capsys: pytest
     faces = json.loads((tmp_path / "astronaut.json").read_text())["faces"]
     assert len(faces) == 1 and faces[0]["label"] in ("Angry", "Disgust", "Sad", "Happy", "Surprise")
     assert "wrote" in capsys.readouterr().out
+
+
+def test_commands_read_faces_with_the_models_and_reading_they_are_given(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    keras.utils.set_random_seed(3)
+    tiny = build_model(ExpressionConfig(stem_filters=8, stage_filters=(8, 16), blocks_per_stage=(1, 1), input_size=40))
+    tiny.save(tmp_path / "tiny.keras")
+    argv = ["demo", "-o", str(tmp_path / "out"), "--expression-model", str(tmp_path / "tiny.keras"), "--no-tta"]
+    assert main(argv) == 0
+    face = json.loads((tmp_path / "out" / "astronaut.json").read_text())["faces"][0]
+    tiny_once = ExpressionModel(keras.models.load_model(tmp_path / "tiny.keras"), "fer5", tta=False)
+    read_once = Annotator(keypoint_model=keypoints.load_model(tta=False), expression_model=tiny_once)
+    expected = annotate(sample_photo(), annotator=read_once).faces[0]
+    assert face["probabilities"] == pytest.approx(expected.probabilities, abs=1e-4)
+    assert np.array(list(face["keypoints"].values())) == pytest.approx(expected.keypoints, abs=0.01)
+    mirror_averaged = Annotator(keypoint_model=keypoints.load_model(), expression_model=tiny_once)
+    assert not np.allclose(annotate(sample_photo(), annotator=mirror_averaged).faces[0].keypoints, expected.keypoints)
+
+    assert main(["demo", "-o", str(tmp_path / "x"), "--keypoint-model", str(tmp_path / "none.keras")]) == 2
+    assert "keypoints model not found" in capsys.readouterr().err

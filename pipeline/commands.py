@@ -74,6 +74,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     bench.add_argument("--frames", type=int, default=300)
     bench.add_argument("--repeats", type=int, default=100)
+    bench.add_argument("--json", metavar="OUT.json", help="also write the figures here (with the machine's details)")
     add_model_flags(bench)
 
 
@@ -193,5 +194,10 @@ def _demo(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     from pipeline.benchmark import run_benchmark
 
-    run_benchmark(args.frames, args.repeats, annotator_for(args))
+    figures = run_benchmark(args.frames, args.repeats, annotator_for(args))
+    if args.json:
+        from pipeline.atomic import write_json
+        from pipeline.training import machine_description
+
+        print(f"wrote {write_json(args.json, {**figures, 'machine': machine_description()})}")
     return 0

@@ -343,7 +343,7 @@ def seed_everything(seed: int) -> None:
 
 
 def machine_description() -> dict[str, Any]:
-    """Where a model was trained: CPU count, platform and library versions."""
+    """This machine: CPU count, platform and library versions (in model cards and benchmark figures)."""
     return {
         "platform": platform.platform(),
         "processor": platform.processor() or platform.machine(),

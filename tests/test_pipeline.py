@@ -259,3 +259,15 @@ def test_commands_read_faces_with_the_models_and_reading_they_are_given(
 
     assert main(["demo", "-o", str(tmp_path / "x"), "--keypoint-model", str(tmp_path / "none.keras")]) == 2
     assert "keypoints model not found" in capsys.readouterr().err
+
+
+def test_bench_command_prints_and_writes_its_figures(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", "--frames", "4", "--repeats", "2", "--no-tta", "--json", str(tmp_path / "bench.json")]) == 0
+    printed = capsys.readouterr().out
+    figures = json.loads((tmp_path / "bench.json").read_text())
+    assert figures["models"].startswith("keypoints 96x96, fer5 ") and "mirror" not in figures["models"]  # --no-tta
+    assert f"models: {figures['models']}" in printed
+    assert figures["faces_in_frame"] == 1 and figures["video_frames"] == 4
+    timings = [value for key, value in figures.items() if key.endswith(("_ms", "video_fps_detect_every_1"))]
+    assert len(timings) == 9 and all(value > 0 for value in timings)
+    assert figures["machine"]["cpu_count"] == figures["cpu_cores"]

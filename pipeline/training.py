@@ -312,12 +312,25 @@ def _stage_summary(run: Path, state: dict[str, Any]) -> dict[str, Any]:
     return {"run": str(run), **{key: state.get(key) for key in ("epoch", "best_epoch", "train_seconds")}}
 
 
+def producing_run(model_file: str | os.PathLike[str]) -> RunFiles:
+    """The run that trained ``model_file``: the run directory it lies in, or for shipped weights (which lie beside
+    a model card, ``<name>.card.json``) the last training stage the card names."""
+    path = Path(model_file)
+    card = path.with_suffix(".card.json")
+    if not RunFiles(path.parent).state.is_file() and card.is_file():
+        stages = json.loads(card.read_text()).get("training", {}).get("stages") or []
+        if stages:
+            return RunFiles(Path(stages[-1]["run"]))
+    return RunFiles(path.parent)
+
+
 def run_stages(files: RunFiles, init_from: str | None) -> list[RunFiles]:
     """The runs behind a model, first stage first: those whose models it started from (``init_from``, followed
-    through each earlier run's config), then the run itself. A stage without a state file ends the walk."""
+    through each earlier run's config, and through a shipped model's card), then the run itself. A stage without a
+    state file ends the walk."""
     stages = [files]
     while init_from:
-        earlier = RunFiles(Path(init_from).parent)
+        earlier = producing_run(init_from)
         if not earlier.state.is_file() or any(stage.root == earlier.root for stage in stages):
             break
         stages.insert(0, earlier)

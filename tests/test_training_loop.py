@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
+import shutil
 from pathlib import Path
 
 import keras
@@ -83,3 +84,16 @@ def test_a_third_stage_reports_the_whole_chain(tmp_path: Path) -> None:
     state = staged_run_state(run_stages(RunFiles(runs[2]), str(runs[1] / "best.keras")))
     assert [s["run"] for s in state["stages"]] == [str(run) for run in runs]
     assert state["train_seconds"] == pytest.approx(sum(s["train_seconds"] for s in state["stages"]))
+
+
+def test_a_stage_started_from_shipped_weights_reports_the_runs_their_card_names(tmp_path: Path) -> None:
+    data, val = Noisy(), (np.zeros((4, 1), np.float32), np.zeros((4, 1), np.float32))
+    one, two, shipped = tmp_path / "one", tmp_path / "two", tmp_path / "weights" / "model.keras"
+    fit_resumable(tiny_regressor, data, val, one, epochs=2, monitor="val_loss", verbose=0)
+    shipped.parent.mkdir()
+    shutil.copy(one / "best.keras", shipped)
+    shipped.with_suffix(".card.json").write_text(json.dumps({"training": {"stages": [{"run": str(one)}]}}))
+    fit_resumable(tiny_regressor, data, val, two, epochs=1, monitor="val_loss", init_from=shipped, verbose=0)
+    state = staged_run_state(run_stages(RunFiles(two), str(shipped)))
+    assert [s["run"] for s in state["stages"]] == [str(one), str(two)]
+    assert [s["epoch"] for s in state["stages"]] == [2, 1]

@@ -312,15 +312,19 @@ def _stage_summary(run: Path, state: dict[str, Any]) -> dict[str, Any]:
     return {"run": str(run), **{key: state.get(key) for key in ("epoch", "best_epoch", "train_seconds")}}
 
 
-def producing_run(model_file: str | os.PathLike[str]) -> RunFiles:
+def producing_run(model_file: str | os.PathLike[str], started: Path | None = None) -> RunFiles:
     """The run that trained ``model_file``: the run directory it lies in, or for shipped weights (which lie beside
-    a model card, ``<name>.card.json``) the last training stage the card names."""
+    a model card, ``<name>.card.json``) the last training stage the card names. Where ``started`` (the run that
+    started from the file) is itself one of those stages, a later export has replaced the file since, and the
+    stage before ``started`` is the one it started from."""
     path = Path(model_file)
     card = path.with_suffix(".card.json")
     if not RunFiles(path.parent).state.is_file() and card.is_file():
-        stages = json.loads(card.read_text()).get("training", {}).get("stages") or []
-        if stages:
-            return RunFiles(Path(stages[-1]["run"]))
+        runs = [Path(stage["run"]) for stage in json.loads(card.read_text()).get("training", {}).get("stages") or []]
+        if started in runs[1:]:
+            return RunFiles(runs[runs.index(started) - 1])
+        if runs:
+            return RunFiles(runs[-1])
     return RunFiles(path.parent)
 
 
@@ -330,7 +334,7 @@ def run_stages(files: RunFiles, init_from: str | None) -> list[RunFiles]:
     state file ends the walk."""
     stages = [files]
     while init_from:
-        earlier = producing_run(init_from)
+        earlier = producing_run(init_from, started=stages[0].root)
         if not earlier.state.is_file() or any(stage.root == earlier.root for stage in stages):
             break
         stages.insert(0, earlier)

@@ -97,3 +97,6 @@ def test_a_stage_started_from_shipped_weights_reports_the_runs_their_card_names(
     state = staged_run_state(run_stages(RunFiles(two), str(shipped)))
     assert [s["run"] for s in state["stages"]] == [str(one), str(two)]
     assert [s["epoch"] for s in state["stages"]] == [2, 1]
+    # Once stage two ships in its turn, the card names it last; the walk from stage two still finds stage one.
+    shipped.with_suffix(".card.json").write_text(json.dumps({"training": {"stages": state["stages"]}}))
+    assert [s.root for s in run_stages(RunFiles(two), str(shipped))] == [one, two]

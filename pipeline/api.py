@@ -22,7 +22,6 @@ def default_annotator(
     ``tta=False`` has both models read each face once instead of averaging it with its mirror image.
     """
     return Annotator(
-        preset,
         keypoint_model=keypoints.load_model(keypoint_model, tta=tta),
         expression_model=expressions.load_model(preset, expression_model, tta=tta),
     )

@@ -113,7 +113,7 @@ def add_detect_every_flag(parser: argparse.ArgumentParser) -> None:
 def _annotate(args: argparse.Namespace) -> int:
     from pipeline.batch import annotate_files
 
-    summary = annotate_files(args.inputs, args.out, args.preset, annotator=annotator_for(args))
+    summary = annotate_files(args.inputs, args.out, annotator=annotator_for(args))
     print(
         f"annotated {len(summary.written)} image(s), {len(summary.faces)} face(s) -> {args.out} (faces.csv, faces.json)"
     )
@@ -129,7 +129,6 @@ def _video(args: argparse.Namespace) -> int:
         args.input,
         args.out,
         csv_path=args.csv,
-        preset=args.preset,
         annotator=annotator_for(args),
         smoothing=args.smoothing,
         detect_every=args.detect_every,

@@ -1,4 +1,5 @@
-"""Training augmentation for expression faces: flip, rotation, shift, zoom, photometric jitter, random erasing."""
+"""Training augmentation for expression faces: flip, rotation, shift, zoom, photometric jitter, random erasing, and
+mixup across a batch."""
 
 from __future__ import annotations
 
@@ -47,3 +48,21 @@ class ExpressionAugmenter:
         face = face.copy()
         face[y : y + h, x : x + w] = rng.uniform(0, 255, (h, w))
         return face
+
+
+def mixup(
+    images: np.ndarray, targets: np.ndarray, weights: np.ndarray, alpha: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Blend each face of a batch with another face of it (Zhang et al., 2018): with lambda ~ Beta(alpha, alpha) per
+    face, images, targets and sample weights all become lambda * own + (1 - lambda) * partner's. ``alpha`` 0 leaves
+    the batch as it is."""
+    if alpha <= 0.0 or len(images) < 2:
+        return images, targets, weights
+    lam = rng.beta(alpha, alpha, size=len(images)).astype(np.float32)
+    partner = rng.permutation(len(images))
+
+    def blend(values: np.ndarray) -> np.ndarray:
+        share = lam.reshape((-1,) + (1,) * (values.ndim - 1))
+        return (share * values + (1.0 - share) * values[partner]).astype(np.float32)
+
+    return blend(images), blend(targets), blend(weights)

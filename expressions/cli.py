@@ -57,6 +57,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--erase-prob", type=float, default=defaults.erase_prob, help="share of faces with one rectangle erased"
     )
     train.add_argument(
+        "--mixup-alpha",
+        type=float,
+        default=defaults.mixup_alpha,
+        help="mixup: blend faces and targets across a batch with lambda ~ Beta(alpha, alpha); 0 turns it off",
+    )
+    train.add_argument(
         "--class-weight-power",
         type=float,
         default=defaults.class_weight_power,
@@ -159,6 +165,7 @@ def _train(args: argparse.Namespace) -> int:
         stage_filters=tuple(args.stage_filters),
         blocks_per_stage=tuple(args.blocks_per_stage),
         erase_prob=args.erase_prob,
+        mixup_alpha=args.mixup_alpha,
         class_weight_power=args.class_weight_power,
     )
     run_dir = args.run_dir or f"runs/{args.preset}"

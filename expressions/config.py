@@ -44,6 +44,7 @@ class ExpressionConfig(JsonConfig):
     blur_prob: float = 0.1
     noise_prob: float = 0.1
     erase_prob: float = 0.4  # random erasing of one rectangle (2-15% of the face)
+    mixup_alpha: float = 0.0  # blend faces and targets across a batch, lambda ~ Beta(alpha, alpha); 0 = off
 
     def __post_init__(self) -> None:
         """Reject out-of-range values as soon as the config is made, before any data loads."""
@@ -62,7 +63,14 @@ class ExpressionConfig(JsonConfig):
                 "erase_prob",
             ),
             positive=("input_size", "epochs", "batch_size", "learning_rate"),
-            non_negative=("weight_decay", "warmup_epochs", "class_weight_power", "patience", "rotation_deg"),
+            non_negative=(
+                "weight_decay",
+                "warmup_epochs",
+                "class_weight_power",
+                "patience",
+                "rotation_deg",
+                "mixup_alpha",
+            ),
         )
         for field, value, valid in (("preset", self.preset, tuple(PRESETS)), ("labels", self.labels, LABEL_SOURCES)):
             if value not in valid:

@@ -11,7 +11,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from expressions.augment import ExpressionAugmenter
+from expressions.augment import ExpressionAugmenter, mixup
 from expressions.config import ExpressionConfig
 from expressions.datasets import ExpressionSamples, ferplus_votes, load_fer2013
 from expressions.inference import ExpressionModel, resize_faces
@@ -74,17 +74,19 @@ def blended_targets(
 
 
 class AugmentedExpressions(ShuffledBatches):
-    """Batches of augmented faces, their targets and class-balancing sample weights, reshuffled every epoch."""
+    """Batches of augmented (and, with ``mixup_alpha``, blended) faces, their targets and class-balancing sample
+    weights, reshuffled every epoch."""
 
     def __init__(self, faces: LabelledFaces, config: ExpressionConfig, targets: np.ndarray) -> None:
         super().__init__(len(faces.targets), config.batch_size, config.seed)
         self.faces, self.targets = faces, targets
         self.weights = class_weights(faces.targets, targets.shape[1], config.class_weight_power)[faces.targets]
         self.augment = ExpressionAugmenter(config)
+        self.mixup_alpha = config.mixup_alpha
 
     def make_batch(self, rows: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         images = np.stack([self.augment(self.faces.images[i], rng) for i in rows])[..., None]
-        return images, self.targets[rows], self.weights[rows].astype(np.float32)
+        return mixup(images, self.targets[rows], self.weights[rows].astype(np.float32), self.mixup_alpha, rng)
 
 
 class MirrorAveragedAccuracy:

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from expressions.augment import mixup
 from expressions.datasets import agreed_with_ferplus, ferplus_majority, ferplus_votes, load_fer2013
 from expressions.presets import FER2013_CLASSES, PRESETS, get_preset
 from expressions.train import LabelledFaces, blended_targets
@@ -99,6 +100,20 @@ def test_ferplus_votes_blend_into_training_targets(data_dir: Path) -> None:
     np.testing.assert_array_equal(blended_targets(faces, fer5, votes, mix=0.0), np.eye(5)[[0, 3]])
     with pytest.raises(ValueError, match="ferplus_mix"):
         blended_targets(faces, fer5, votes, mix=1.5)
+
+
+def test_mixup_blends_faces_targets_and_weights_alike() -> None:
+    classes = np.arange(8)
+    images = np.broadcast_to(10.0 * classes[:, None, None, None], (8, 4, 4, 1)).astype(np.float32)
+    targets, weights = np.eye(8, dtype=np.float32)[classes], (1.0 + classes).astype(np.float32)
+    mixed, soft, weighted = mixup(images, targets, weights, 0.4, np.random.default_rng(0))
+    np.testing.assert_allclose(soft.sum(axis=1), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(mixed[:, 0, 0, 0], soft @ (10.0 * classes), rtol=1e-5)  # each face weighs as its target
+    np.testing.assert_allclose(weighted, soft @ weights, rtol=1e-5)
+    assert (soft.max(axis=1) < 0.99).sum() >= 4  # most faces are really blended
+    assert np.all(mixed == mixed[:, :1, :1]) and images.shape == mixed.shape
+    unchanged = mixup(images, targets, weights, 0.0, np.random.default_rng(0))
+    assert all(a is b for a, b in zip(unchanged, (images, targets, weights), strict=True))
 
 
 def test_agreed_labels_keep_the_faces_ferplus_confirms(fer_sample: Path, data_dir: Path, isolated_cache: Path) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 from tqdm.auto import tqdm
+from tqdm.contrib.logging import logging_redirect_tqdm
 
 from pipeline.annotator import Annotator
 from pipeline.api import annotate
@@ -26,7 +27,7 @@ class BatchSummary:
 
     faces: pd.DataFrame
     written: list[Path] = field(default_factory=list)
-    errors: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)  # file -> what was wrong with it
 
 
 def collect_images(inputs: Iterable[str | os.PathLike[str]]) -> list[Path]:
@@ -52,19 +53,20 @@ def annotate_files(
     frames, written, errors = [], [], {}
     files = collect_images(inputs)
     used: set[str] = set()
-    for file in tqdm(files, desc="annotating", unit="image", disable=not progress):
-        try:
-            result = annotate(file, preset=preset, annotator=annotator)
-        except (FacexprError, FileNotFoundError, OSError) as error:
-            errors[str(file)] = str(error)
-            logger.error("%s: %s", file, error)
-            continue
-        name = _unique(f"{file.stem}_annotated.png", used)
-        written.append(result.save(out / name))
-        frame = result.to_dataframe()
-        if len(frame):
-            frame.insert(1, "output", name)
-            frames.append(frame)
+    with logging_redirect_tqdm():  # a bad file's log line does not break the progress bar
+        for file in tqdm(files, desc="annotating", unit="image", disable=not progress):
+            try:
+                result = annotate(file, preset=preset, annotator=annotator)
+            except (FacexprError, FileNotFoundError, OSError) as error:
+                errors[str(file)] = str(error).removeprefix(f"{file}: ")  # the file is the key; name it once
+                logger.error("%s: %s", file, errors[str(file)])
+                continue
+            name = _unique(f"{file.stem}_annotated.png", used)
+            written.append(result.save(out / name))
+            frame = result.to_dataframe()
+            if len(frame):
+                frame.insert(1, "output", name)
+                frames.append(frame)
     faces = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["source", "output", "face"])
     write_text(out / "faces.csv", faces.to_csv(index=False))
     write_json(

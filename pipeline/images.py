@@ -36,7 +36,7 @@ def read_image(path: str | os.PathLike[str]) -> np.ndarray:
     """Read an image file fully (truncated files are an error) as BGR, BGRA or gray uint8."""
     file = Path(path)
     if not file.is_file():
-        raise FileNotFoundError(f"image file not found: {file}")
+        raise FileNotFoundError(f"{file}: image file not found")
     try:
         with Image.open(file) as image:
             image.load()

@@ -47,10 +47,14 @@ def open_capture(source: VideoSource) -> cv2.VideoCapture:
     """An opened capture for a file path or camera index, or a clear error."""
     if not isinstance(source, int):
         path = Path(source)
+        if path.is_dir():
+            raise InvalidInputError(f"{path}: a folder, not a video file (`facexpr annotate` reads folders of images)")
         if not path.is_file():
-            raise FileNotFoundError(f"video file not found: {path}")
+            raise FileNotFoundError(f"{path}: video file not found")
         capture = cv2.VideoCapture(str(path))
-        if not capture.isOpened():
+        sized = capture.get(cv2.CAP_PROP_FRAME_WIDTH) > 0 and capture.get(cv2.CAP_PROP_FRAME_HEIGHT) > 0
+        if not (capture.isOpened() and sized):  # OpenCV "opens" any .jpg name as an image sequence, sizeless if bad
+            capture.release()
             raise InvalidInputError(f"{path}: not a readable video")
         return capture
     capture = cv2.VideoCapture(source)

@@ -20,7 +20,7 @@ from pipeline import Annotator, InvalidImageError, annotate
 from pipeline.annotator import face_crops
 from pipeline.cli import main
 from pipeline.compiled import CompiledModels
-from pipeline.errors import DataNotFoundError
+from pipeline.errors import DataNotFoundError, InvalidInputError
 from pipeline.sample import sample_frame, sample_photo
 from pipeline.video import BackgroundWriter, annotate_video
 
@@ -195,12 +195,35 @@ def test_folder_with_bad_files(
     out = tmp_path / "out"
     assert main(["annotate", str(tmp_path / "in"), "-o", str(out)]) == 1
     err = capsys.readouterr().err
-    assert "truncated.jpg" in err and "notes.jpg" in err
+    notes, truncated = sorted(line for line in err.splitlines() if line.startswith("failed: "))
+    assert notes == f"failed: {folder / 'notes.jpg'}: not an image file (unrecognised format)"  # the file named once
+    assert truncated.startswith(f"failed: {folder / 'truncated.jpg'}: unreadable or truncated image (")
     assert (out / "good_annotated.png").is_file()
     faces = pd.read_csv(out / "faces.csv")
     assert len(faces) == 1 and faces["source"].iloc[0].endswith("good.jpg")
     summary = json.loads((out / "faces.json").read_text())
-    assert summary["annotated"] == 1 and len(summary["errors"]) == 2
+    assert summary["annotated"] == 1
+    assert summary["errors"][str(folder / "notes.jpg")] == "not an image file (unrecognised format)"
+
+
+@pytest.mark.parametrize(
+    ("name", "error", "message"),
+    [
+        ("folder", InvalidInputError, "a folder, not a video file"),
+        ("missing.mp4", FileNotFoundError, "missing.mp4: video file not found"),
+        ("notes.jpg", InvalidInputError, "notes.jpg: not a readable video"),
+        ("notes.mp4", InvalidInputError, "notes.mp4: not a readable video"),
+    ],
+)
+def test_a_bad_video_source_is_named_and_nothing_is_written(
+    annotator: Annotator, tmp_path: Path, name: str, error: type[Exception], message: str
+) -> None:
+    (tmp_path / "folder").mkdir()
+    for text in ("notes.jpg", "notes.mp4"):
+        (tmp_path / text).write_text("this is not a video")
+    with pytest.raises(error, match=message):
+        annotate_video(tmp_path / name, tmp_path / "out.mp4", annotator=annotator, progress=False)
+    assert not list(tmp_path.glob("out*"))
 
 
 def _truncated_jpeg(tmp_path: Path) -> Path:

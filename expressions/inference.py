@@ -15,7 +15,8 @@ import numpy as np
 from expressions.presets import DEFAULT_PRESET, PRESETS, SEVEN_CLASS_PRESET, Preset, class_columns, get_preset
 from pipeline.batches import as_float_batch
 from pipeline.compiled import CompiledModel
-from pipeline.errors import DataNotFoundError, InvalidInputError
+from pipeline.errors import InvalidInputError
+from pipeline.modelfile import read_model
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 #: OpenCV's BGR-to-gray weights.
@@ -133,13 +134,12 @@ def load_model(
 
     A preset without weights of its own (``fer5-neutral``) is served by the shipped seven-class network.
     """
-    file = Path(path) if path is not None else serving_weights(preset)
-    if not file.is_file():
-        raise DataNotFoundError(
-            f"expression model not found: {file}. Shipped presets install with the package; "
-            "train your own with `facexpr expressions train`."
-        )
-    return ExpressionModel(keras.models.load_model(file, compile=False), preset, tta=tta)
+    network = read_model(
+        path if path is not None else serving_weights(preset),
+        "expression model",
+        "Shipped presets install with the package; train your own with `facexpr expressions train`.",
+    )
+    return ExpressionModel(network, preset, tta=tta)
 
 
 def predict(

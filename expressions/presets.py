@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pipeline.errors import InvalidInputError
+
 #: FER2013's own labels, in its numbering (0=Angry ... 6=Neutral).
 FER2013_CLASSES: tuple[str, ...] = ("Angry", "Disgust", "Fear", "Happy", "Sad", "Surprise", "Neutral")
 #: FER2013 data splits: train on the first, pick checkpoints on the second, report on the third.
@@ -73,7 +75,10 @@ def class_columns(outputs: int, preset: str | Preset) -> list[int]:
     """
     preset = get_preset(preset)
     if not can_serve(outputs, preset):
-        raise ValueError(f"a {outputs}-class network cannot serve preset {preset.name}")
+        raise InvalidInputError(
+            f"a {outputs}-class network cannot serve preset {preset.name}: it needs {preset.num_classes} outputs, or "
+            f"{len(FER2013_CLASSES)} in FER2013's order (is it an expression model?)"
+        )
     if outputs == preset.num_classes:
         return list(range(outputs))
     return [FER2013_CLASSES.index(c) for c in preset.classes]

@@ -10,11 +10,13 @@ import keras
 import numpy as np
 
 from keypoints.config import KeypointConfig
+from keypoints.constants import NUM_KEYPOINTS
 from keypoints.geometry import LabelOffset, mirror_keypoints
 from keypoints.targets import decode
 from pipeline.batches import as_float_batch
 from pipeline.compiled import CompiledModel
-from pipeline.errors import DataNotFoundError, InvalidInputError
+from pipeline.errors import InvalidInputError
+from pipeline.modelfile import read_model
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 MODEL_FILE = WEIGHTS_DIR / "keypoints.keras"
@@ -29,6 +31,12 @@ class KeypointModel:
     """
 
     def __init__(self, model: keras.Model, tta: bool = True, label_offset: LabelOffset = 0.0) -> None:
+        outputs = int(model.output_shape[-1])
+        if outputs != 2 * NUM_KEYPOINTS:
+            raise InvalidInputError(
+                f"a network with {outputs} outputs is not a keypoints model: it needs {2 * NUM_KEYPOINTS}, "
+                f"(x, y) of {NUM_KEYPOINTS} keypoints"
+            )
         self.network = model
         self.size = int(model.input_shape[1])
         self.tta = tta
@@ -101,12 +109,11 @@ def load_model(path: str | os.PathLike[str] | None = None, tta: bool = True) -> 
     the weights; ``tta=False`` reads each face once (about half the compute).
     """
     file = Path(path) if path is not None else MODEL_FILE
-    if not file.is_file():
-        raise DataNotFoundError(
-            f"keypoints model not found: {file}. The shipped weights install with the package; "
-            "train your own with `facexpr keypoints train`."
-        )
-    network = keras.models.load_model(file, compile=False)
+    network = read_model(
+        file,
+        "keypoints model",
+        "The shipped weights install with the package; train your own with `facexpr keypoints train`.",
+    )
     return KeypointModel.trained_with(network, config_for(file), tta=tta)
 
 

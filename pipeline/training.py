@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.atomic import write_atomic, write_json
+from pipeline.modelfile import read_model
 from pipeline.resnet import start_new_blocks_as_identity
 
 
@@ -116,7 +117,8 @@ def fit_resumable(
     else:
         model = build()
         if init_from:
-            skipped = (transfer or transfer_weights)(keras.models.load_model(init_from, compile=False), model)
+            source = read_model(init_from, "--init-from model", "Start a stage from a run's best.keras.")
+            skipped = (transfer or transfer_weights)(source, model)
             if skipped:
                 print(f"initialised from {init_from} except {', '.join(skipped)} (no match)", flush=True)
         files.log.unlink(missing_ok=True)

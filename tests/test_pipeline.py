@@ -280,8 +280,16 @@ def test_commands_read_faces_with_the_models_and_reading_they_are_given(
     mirror_averaged = Annotator(keypoint_model=keypoints.load_model(), expression_model=tiny_once)
     assert not np.allclose(annotate(sample_photo(), annotator=mirror_averaged).faces[0].keypoints, expected.keypoints)
 
-    assert main(["demo", "-o", str(tmp_path / "x"), "--keypoint-model", str(tmp_path / "none.keras")]) == 2
-    assert "keypoints model not found" in capsys.readouterr().err
+    (tmp_path / "notes.keras").write_text("not a model")
+    wrong = {
+        ("--keypoint-model", "none.keras"): "keypoints model not found",
+        ("--keypoint-model", "tiny.keras"): "a network with 5 outputs is not a keypoints model",
+        ("--expression-model", "notes.keras"): "notes.keras: not a readable expression model",
+    }
+    for (flag, name), message in wrong.items():
+        assert main(["demo", "-o", str(tmp_path / "x"), flag, str(tmp_path / name)]) == 2
+        assert message in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
 
 
 def test_bench_command_prints_and_writes_its_figures(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

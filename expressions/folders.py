@@ -6,14 +6,14 @@ import logging
 import os
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from expressions.inference import resize_faces
 from expressions.presets import Preset
+from pipeline.errors import FacexprError
+from pipeline.images import image_files, load_picture
 
 logger = logging.getLogger("facexpr")
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm"}
 #: Other spellings of class folders, lower case.
 ALIASES = {
     "anger": "angry",
@@ -48,12 +48,13 @@ def load_image_folder(
         if target is None:
             logger.info("%s: not a class of preset %s, left out", folder, preset.name)
             continue
-        for file in sorted(f for f in folder.rglob("*") if f.suffix.lower() in IMAGE_SUFFIXES):
-            image = cv2.imread(str(file), cv2.IMREAD_GRAYSCALE)
-            if image is None:
-                problems.append(f"{file}: unreadable image")
+        for file in image_files(folder):
+            try:
+                gray = load_picture(file).gray
+            except (FacexprError, OSError) as error:
+                problems.append(str(error))
                 continue
-            faces.append(resize_faces(image[None], size)[0])
+            faces.append(resize_faces(gray[None], size)[0])
             targets.append(target)
             paths.append(str(file))
     if problems:

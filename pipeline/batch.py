@@ -16,9 +16,9 @@ from pipeline.annotator import Annotator
 from pipeline.api import annotate
 from pipeline.atomic import write_json, write_text
 from pipeline.errors import FacexprError
+from pipeline.images import image_files
 
 logger = logging.getLogger("facexpr")
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".pgm", ".ppm"}
 
 
 @dataclass
@@ -35,7 +35,7 @@ def collect_images(inputs: Iterable[str | os.PathLike[str]]) -> list[Path]:
     files: list[Path] = []
     for item in map(Path, inputs):
         if item.is_dir():
-            files.extend(sorted(p for p in item.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES))
+            files.extend(image_files(item))
         else:
             files.append(item)  # a missing file is reported when it is read
     return files

@@ -13,6 +13,8 @@ from PIL import Image, UnidentifiedImageError
 
 from pipeline.errors import InvalidImageError
 
+#: File suffixes read as images when a folder is searched.
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".pgm", ".ppm"})
 ColorOrder = Literal["bgr", "rgb"]
 ImageInput = str | os.PathLike[str] | np.ndarray | Image.Image
 
@@ -30,6 +32,11 @@ class Picture:
         """A BGR picture (e.g. after drawing) in the input's channel order, with its alpha channel if it had one."""
         out = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB) if self.order == "rgb" else bgr
         return np.dstack([out, self.alpha]) if self.alpha is not None else out
+
+
+def image_files(folder: Path) -> list[Path]:
+    """Every file under ``folder`` (recursively) with an image suffix, sorted."""
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
 
 
 def read_image(path: str | os.PathLike[str]) -> np.ndarray:

@@ -249,6 +249,8 @@ def test_report_on_a_labelled_folder(tmp_path: Path, tiny_model: ExpressionModel
         folder.mkdir(parents=True, exist_ok=True)
         cv2.imwrite(str(folder / f"{i}.png"), face)
     (tmp_path / "faces" / "happy" / "broken.jpg").write_text("not an image")
+    encoded = cv2.imencode(".jpg", samples.images[0])[1].tobytes()
+    (tmp_path / "faces" / "sad" / "cut.jpg").write_bytes(encoded[: len(encoded) // 2])  # truncated: left out too
     model_path = tmp_path / "tiny.keras"
     tiny_model.network.save(model_path)
     out = tmp_path / "out"
@@ -257,7 +259,7 @@ def test_report_on_a_labelled_folder(tmp_path: Path, tiny_model: ExpressionModel
     written = json.loads((out / "report.json").read_text())
     kept = int(np.isin(samples.labels[:30], [0, 1, 3, 4, 5]).sum())  # fer5 leaves Fear and Neutral out
     assert written["faces"] == kept
-    assert any("broken.jpg" in problem for problem in written["unreadable"])
+    assert sorted(Path(problem.split(":")[0]).name for problem in written["unreadable"]) == ["broken.jpg", "cut.jpg"]
 
 
 def test_paired_counts_give_the_exact_mcnemar_test() -> None:

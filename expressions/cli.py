@@ -7,6 +7,14 @@ from typing import Any
 
 from expressions.config import ExpressionConfig
 
+#: The float training fields of expression models beyond the shared ones, each with its flag's help.
+FLOAT_FLAGS = {
+    "ferplus_mix": "blend this share of each face's FER+ vote distribution into its one-hot training target",
+    "erase_prob": "share of faces with one rectangle erased",
+    "mixup_alpha": "mixup: blend faces and targets across a batch with lambda ~ Beta(alpha, alpha); 0 turns it off",
+    "class_weight_power": "sample weight ~ (1 / class frequency) ** power: 0 none, 1 fully balanced",
+}
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``expressions`` command group and the ``report`` command."""
@@ -30,12 +38,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_preset_flag(train, defaults.preset)
     train.add_argument("--labels", choices=LABEL_SOURCES, default=defaults.labels, help="label source")
     train.add_argument(
-        "--ferplus-mix",
-        type=float,
-        default=defaults.ferplus_mix,
-        help="blend this share of each face's FER+ vote distribution into its one-hot training target",
-    )
-    train.add_argument(
         "--input-size",
         type=int,
         default=defaults.input_size,
@@ -53,21 +55,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         train.add_argument(flag, type=int, nargs="+", default=default, help=text)
     train.add_argument("--run-dir", default=None, help="checkpoints, log.csv, curves.png (default runs/<preset>)")
     add_training_flags(train, defaults)
-    train.add_argument(
-        "--erase-prob", type=float, default=defaults.erase_prob, help="share of faces with one rectangle erased"
-    )
-    train.add_argument(
-        "--mixup-alpha",
-        type=float,
-        default=defaults.mixup_alpha,
-        help="mixup: blend faces and targets across a batch with lambda ~ Beta(alpha, alpha); 0 turns it off",
-    )
-    train.add_argument(
-        "--class-weight-power",
-        type=float,
-        default=defaults.class_weight_power,
-        help="sample weight ~ (1 / class frequency) ** power: 0 none, 1 fully balanced",
-    )
+    for field, text in FLOAT_FLAGS.items():
+        train.add_argument(f"--{field.replace('_', '-')}", type=float, default=getattr(defaults, field), help=text)
 
     evaluate = add_command(
         commands,
@@ -160,13 +149,10 @@ def _train(args: argparse.Namespace) -> int:
         **training_fields(args, ExpressionConfig),
         preset=args.preset,
         labels=args.labels,
-        ferplus_mix=args.ferplus_mix,
         input_size=args.input_size,
         stage_filters=tuple(args.stage_filters),
         blocks_per_stage=tuple(args.blocks_per_stage),
-        erase_prob=args.erase_prob,
-        mixup_alpha=args.mixup_alpha,
-        class_weight_power=args.class_weight_power,
+        **{field: getattr(args, field) for field in FLOAT_FLAGS},
     )
     run_dir = args.run_dir or f"runs/{args.preset}"
     result = train(config, run_dir, args.data, quick=args.quick, resume=not args.no_resume, on_error=args.on_error)

@@ -81,8 +81,8 @@ class ExpressionModel:
 
     A network trained on all seven FER2013 classes serves any preset: its probabilities are restricted to the
     preset's classes and renormalised. ``tta`` (on by default) averages each face's probabilities with its mirror
-    image's: on PublicTest it lifts the shipped fer5 from 83.8% to 84.3% accuracy (macro F1 0.798 -> 0.799) for
-    about 3.6 ms more per one-face frame (8.1 -> 11.8 ms for the 64x64 fer5 network, 2 CPU cores).
+    image's: on PublicTest it lifts the shipped fer5 from 83.83% to 84.27% accuracy and fer7 from 67.71% to 68.26%, for
+    about 1.5 ms more per one-face frame (2.9 -> 4.4 ms for the 64x64 fer5 network, 2 CPU cores, `facexpr bench`).
     """
 
     def __init__(self, network: keras.Model, preset: str | Preset = DEFAULT_PRESET, tta: bool = True) -> None:

@@ -43,7 +43,8 @@ def load_image_folder(
     if not base.is_dir():
         raise FileNotFoundError(f"image folder not found: {base}")
     faces, targets, paths, problems = [], [], [], []
-    for folder in sorted(p for p in base.iterdir() if p.is_dir()):
+    folders = sorted(p for p in base.iterdir() if p.is_dir())
+    for folder in folders:
         target = class_of_folder(folder.name, preset)
         if target is None:
             logger.info("%s: not a class of preset %s, left out", folder, preset.name)
@@ -60,7 +61,9 @@ def load_image_folder(
     if problems:
         logger.warning("skipped %d unreadable image(s): %s", len(problems), "; ".join(problems[:5]))
     if not faces:
+        found = f"; found {', '.join(f.name for f in folders[:8])}" if folders else "; it has no subfolders"
         raise FileNotFoundError(
-            f"no labelled images under {base}: expected subfolders named after the classes {', '.join(preset.classes)}"
+            f"no labelled images under {base}: expected subfolders named after the classes "
+            f"{', '.join(preset.classes)}{found}"
         )
     return np.stack(faces), np.array(targets), paths, problems

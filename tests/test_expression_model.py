@@ -241,7 +241,9 @@ def test_report_command_matches_scikit_learn(
     assert table.loc["macro avg", "f1-score"] == pytest.approx(expected["macro avg"]["f1-score"])
 
 
-def test_report_on_a_labelled_folder(tmp_path: Path, tiny_model: ExpressionModel, fer_sample: Path) -> None:
+def test_report_on_a_labelled_folder(
+    tmp_path: Path, tiny_model: ExpressionModel, fer_sample: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     samples = load_fer2013(fer_sample)
     names = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
     for i, (face, label) in enumerate(zip(samples.images[:30], samples.labels[:30], strict=True)):
@@ -260,6 +262,11 @@ def test_report_on_a_labelled_folder(tmp_path: Path, tiny_model: ExpressionModel
     kept = int(np.isin(samples.labels[:30], [0, 1, 3, 4, 5]).sum())  # fer5 leaves Fear and Neutral out
     assert written["faces"] == kept
     assert sorted(Path(problem.split(":")[0]).name for problem in written["unreadable"]) == ["broken.jpg", "cut.jpg"]
+    # The folder above the class folders: the error says which subfolders it found instead.
+    assert main(["report", "--folder", str(tmp_path), "--model", str(model_path), "--out", str(tmp_path / "x")]) == 2
+    assert "expected subfolders named after the classes Angry, Disgust, Sad, Happy, Surprise; found faces" in (
+        capsys.readouterr().err
+    )
 
 
 def test_paired_counts_give_the_exact_mcnemar_test() -> None:

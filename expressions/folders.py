@@ -61,7 +61,8 @@ def load_image_folder(
     if problems:
         logger.warning("skipped %d unreadable image(s): %s", len(problems), "; ".join(problems[:5]))
     if not faces:
-        found = f"; found {', '.join(f.name for f in folders[:8])}" if folders else "; it has no subfolders"
+        more = f" and {len(folders) - 8} more" if len(folders) > 8 else ""
+        found = f"; found {', '.join(f.name for f in folders[:8])}{more}" if folders else "; it has no subfolders"
         raise FileNotFoundError(
             f"no labelled images under {base}: expected subfolders named after the classes "
             f"{', '.join(preset.classes)}{found}"

@@ -57,9 +57,9 @@ def annotate_files(
         for file in tqdm(files, desc="annotating", unit="image", disable=not progress):
             try:
                 result = annotate(file, preset=preset, annotator=annotator)
-            except (FacexprError, FileNotFoundError, OSError) as error:
-                errors[str(file)] = str(error).removeprefix(f"{file}: ")  # the file is the key; name it once
-                logger.error("%s: %s", file, errors[str(file)])
+            except (FacexprError, OSError) as error:  # OSError includes a missing file
+                reason = errors[str(file)] = str(error).removeprefix(f"{file}: ")  # the file is the key; named once
+                logger.error("%s: %s", file, reason)
                 continue
             name = _unique(f"{file.stem}_annotated.png", used)
             written.append(result.save(out / name))

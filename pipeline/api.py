@@ -42,7 +42,8 @@ def annotate(
     colour order (gray input comes back as BGR, so the drawing keeps its colours).
     """
     picture = load_picture(image, color)
-    faces = (annotator or default_annotator(preset)).read(picture.gray)
+    reader = annotator or default_annotator(preset)
+    faces = reader.read(picture.gray)
     drawn = picture.restore(draw_faces(picture.bgr, faces)) if draw else None
     source = str(image) if isinstance(image, (str, os.PathLike)) else None
-    return AnnotationResult(faces, drawn, picture.order, source)
+    return AnnotationResult(faces, drawn, reader.expression_model.classes, picture.order, source)

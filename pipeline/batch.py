@@ -13,9 +13,10 @@ from tqdm.auto import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
 from pipeline.annotator import Annotator
-from pipeline.api import annotate
+from pipeline.api import annotate, default_annotator
 from pipeline.atomic import write_json, write_text
 from pipeline.errors import FacexprError
+from pipeline.faces import row_columns
 from pipeline.images import image_files
 
 logger = logging.getLogger("facexpr")
@@ -50,13 +51,14 @@ def annotate_files(
 ) -> BatchSummary:
     """Annotate each image into ``out_dir`` (``<stem>_annotated.png``), then write faces.csv and faces.json there."""
     out = Path(out_dir)
+    annotator = annotator or default_annotator(preset)
     frames, written, errors = [], [], {}
     files = collect_images(inputs)
     used: set[str] = set()
     with logging_redirect_tqdm():  # a bad file's log line does not break the progress bar
         for file in tqdm(files, desc="annotating", unit="image", disable=not progress):
             try:
-                result = annotate(file, preset=preset, annotator=annotator)
+                result = annotate(file, annotator=annotator)
             except (FacexprError, OSError) as error:  # OSError includes a missing file
                 reason = errors[str(file)] = str(error).removeprefix(f"{file}: ")  # the file is the key; named once
                 logger.error("%s: %s", file, reason)
@@ -67,7 +69,8 @@ def annotate_files(
             if len(frame):
                 frame.insert(1, "output", name)
                 frames.append(frame)
-    faces = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["source", "output", "face"])
+    columns = ["source", "output", "face", *row_columns(annotator.expression_model.classes)]
+    faces = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
     write_text(out / "faces.csv", faces.to_csv(index=False))
     write_json(
         out / "faces.json",

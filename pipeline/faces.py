@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -55,10 +56,20 @@ class Face:
         }
 
     def to_row(self) -> dict[str, Any]:
-        """One flat table row: box, score, label, per-class probabilities, then x/y of every keypoint."""
+        """One flat table row, in ``row_columns`` order: box, score, label, per-class probabilities, then x/y of
+        every keypoint."""
         row: dict[str, Any] = dict(zip(("x", "y", "w", "h"), self.box, strict=True))
         row.update(score=self.score, label=self.label, confidence=self.confidence)
         row.update({f"p_{k}": v for k, v in self.probabilities.items()})
         for name, (x, y) in zip(KEYPOINT_NAMES, self.keypoints, strict=True):
             row[f"{name}_x"], row[f"{name}_y"] = float(x), float(y)
         return row
+
+
+def row_columns(classes: Sequence[str]) -> list[str]:
+    """The columns of ``Face.to_row`` for faces read with ``classes``: a table keeps them when no face was found."""
+    return [
+        *("x", "y", "w", "h", "score", "label", "confidence"),
+        *(f"p_{c}" for c in classes),
+        *(f"{name}_{axis}" for name in KEYPOINT_NAMES for axis in "xy"),
+    ]

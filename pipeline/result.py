@@ -13,15 +13,17 @@ import pandas as pd
 
 from pipeline.atomic import write_atomic, write_text
 from pipeline.errors import InvalidImageError
-from pipeline.faces import Face
+from pipeline.faces import Face, row_columns
 
 
 @dataclass(frozen=True, eq=False)
 class AnnotationResult:
-    """``faces`` found in a picture and ``image``, the picture drawn on (None with ``draw=False``)."""
+    """``faces`` found in a picture, read as ``classes``, and ``image``, the picture drawn on (None with
+    ``draw=False``)."""
 
     faces: list[Face]
     image: np.ndarray | None
+    classes: tuple[str, ...]
     order: str = "bgr"  # channel order of ``image`` ("bgr" or "rgb"; a 4th channel is alpha)
     source: str | None = None
 
@@ -29,10 +31,11 @@ class AnnotationResult:
         return len(self.faces)
 
     def to_dataframe(self) -> pd.DataFrame:
-        """One row per face: box, score, label, class probabilities and keypoint coordinates."""
+        """One row per face: box, score, label, class probabilities and keypoint coordinates (the same columns,
+        and no rows, when there is no face)."""
         rows = [{"face": i, **face.to_row()} for i, face in enumerate(self.faces)]
-        frame = pd.DataFrame(rows)
-        if self.source is not None and len(frame):
+        frame = pd.DataFrame(rows, columns=["face", *row_columns(self.classes)])
+        if self.source is not None:
             frame.insert(0, "source", self.source)
         return frame
 

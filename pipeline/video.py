@@ -21,7 +21,7 @@ from pipeline.atomic import atomic_path
 from pipeline.detect import box_iou
 from pipeline.draw import draw
 from pipeline.errors import InvalidInputError
-from pipeline.faces import Face
+from pipeline.faces import Face, row_columns
 from pipeline.tracking import DETECT_EVERY, TrackingDetector
 
 VideoSource = str | os.PathLike[str] | int
@@ -165,6 +165,10 @@ def annotate_video(
             writer = BackgroundWriter(encoder)
         handle = open(table_tmp, "w", newline="") if table_tmp is not None else None
         rows: csv.DictWriter | None = None
+        if handle is not None:  # the header goes first: a video without faces still gets a CSV with every column
+            fields = ["frame", "time", "face", *row_columns(reader.expression_model.classes)]
+            rows = csv.DictWriter(handle, fieldnames=fields)
+            rows.writeheader()
         bar = tqdm(total=max_frames or total, unit="frame", desc="annotating", disable=not progress)
         try:
             while max_frames is None or frames < max_frames:
@@ -175,13 +179,9 @@ def annotate_video(
                 faces = smooth(reader.read(gray))
                 if writer is not None:
                     writer.write(draw(frame, faces))
-                if handle is not None:
+                if rows is not None:
                     for index, face in enumerate(faces):
-                        row = {"frame": frames, "time": round(frames / fps, 4), "face": index, **face.to_row()}
-                        if rows is None:
-                            rows = csv.DictWriter(handle, fieldnames=list(row))
-                            rows.writeheader()
-                        rows.writerow(row)
+                        rows.writerow({"frame": frames, "time": round(frames / fps, 4), "face": index, **face.to_row()})
                         faces_written += 1
                 frames += 1
                 bar.update(1)
@@ -194,8 +194,6 @@ def annotate_video(
             if writer is not None:
                 writer.release()
             if handle is not None:
-                if rows is None:  # no face at all: still a valid CSV with its header
-                    handle.write("frame,time,face\n")
                 handle.close()
     return VideoSummary(frames, faces_written, time.perf_counter() - start, video_out, table_out, interrupted)
 

@@ -18,6 +18,7 @@ from expressions.inference import ExpressionModel
 from expressions.model import build_model
 from pipeline import Annotator, InvalidImageError, annotate
 from pipeline.annotator import face_crops
+from pipeline.batch import annotate_files
 from pipeline.cli import main
 from pipeline.compiled import CompiledModels
 from pipeline.errors import DataNotFoundError, InvalidInputError
@@ -83,10 +84,19 @@ def test_two_faces_side_by_side(annotator: Annotator) -> None:
     assert len(annotate(np.hstack([photo, photo[:, ::-1]]), annotator=annotator).faces) == 2
 
 
-def test_blank_image_has_no_face(annotator: Annotator) -> None:
-    result = annotate(np.full((300, 400, 3), 127, np.uint8), annotator=annotator)
-    assert result.faces == [] and len(result.to_dataframe()) == 0
+def test_blank_image_has_no_face(annotator: Annotator, tmp_path: Path) -> None:
+    blank = np.full((300, 400, 3), 127, np.uint8)
+    result = annotate(blank, annotator=annotator)
+    empty = result.to_dataframe()
+    assert result.faces == [] and len(empty) == 0
+    assert list(empty.columns) == list(annotate(sample_photo(), annotator=annotator).to_dataframe().columns)
+    assert "p_Happy" in empty.columns and "mouth_center_bottom_lip_y" in empty.columns
     assert json.loads(result.to_json())["faces"] == []
+    cv2.imwrite(str(tmp_path / "blank.png"), blank)
+    summary = annotate_files([tmp_path / "blank.png"], tmp_path / "out", annotator=annotator, progress=False)
+    table = pd.read_csv(tmp_path / "out" / "faces.csv")
+    assert len(table) == 0 and list(table.columns) == ["source", "output", *empty.columns]
+    assert list(summary.faces.columns) == list(table.columns)
 
 
 def test_every_input_form_gives_the_same_faces(annotator: Annotator, tmp_path: Path) -> None:
@@ -181,6 +191,13 @@ def test_video_round_trip(annotator: Annotator, tmp_path: Path) -> None:
     assert table.groupby("frame").size().tolist() == decoded[:6]  # one row per face per frame
     assert table["time"].iloc[-1] == pytest.approx(table["frame"].iloc[-1] / 10.0)
     assert {"time", "x", "label", "nose_tip_x"} <= set(table.columns)
+    blank = tmp_path / "blank.mp4"
+    writer = cv2.VideoWriter(str(blank), cv2.VideoWriter_fourcc(*"mp4v"), 10.0, (640, 480))
+    writer.write(frames[-1])
+    writer.release()
+    annotate_video(blank, None, csv_path=tmp_path / "blank.csv", annotator=annotator, progress=False)
+    empty = pd.read_csv(tmp_path / "blank.csv")
+    assert len(empty) == 0 and list(empty.columns) == list(table.columns)  # no face, every column still named
 
 
 def test_folder_with_bad_files(

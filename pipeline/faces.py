@@ -56,14 +56,17 @@ class Face:
         }
 
     def to_row(self) -> dict[str, Any]:
-        """One flat table row, in ``row_columns`` order: box, score, label, per-class probabilities, then x/y of
-        every keypoint."""
-        row: dict[str, Any] = dict(zip(("x", "y", "w", "h"), self.box, strict=True))
-        row.update(score=self.score, label=self.label, confidence=self.confidence)
-        row.update({f"p_{k}": v for k, v in self.probabilities.items()})
-        for name, (x, y) in zip(KEYPOINT_NAMES, self.keypoints, strict=True):
-            row[f"{name}_x"], row[f"{name}_y"] = float(x), float(y)
-        return row
+        """One flat table row under ``row_columns``: box, score, label, per-class probabilities, then x/y of every
+        keypoint."""
+        values = [
+            *self.box,
+            self.score,
+            self.label,
+            self.confidence,
+            *self.probabilities.values(),
+            *(float(v) for v in self.keypoints.ravel()),  # x, y of each keypoint in turn
+        ]
+        return dict(zip(row_columns(tuple(self.probabilities)), values, strict=True))
 
 
 def row_columns(classes: Sequence[str]) -> list[str]:

@@ -14,7 +14,7 @@ from expressions.inference import ExpressionModel, card_file, weights_file
 from expressions.presets import get_preset
 from pipeline.datadir import FER2013, FERPLUS, dataset_file
 from pipeline.modelcard import export_weights, write_model_card
-from pipeline.training import RunFiles, run_stages, staged_run_state
+from pipeline.training import RunFiles, run_stages, staged_run_state, starting_card
 
 
 def export_run(
@@ -66,6 +66,10 @@ def export_run(
 
 
 def used_ferplus(stages: list[RunFiles]) -> bool:
-    """Whether FER+ votes shaped any of a model's training ``stages`` (``run_stages``), as labels or blended targets."""
+    """Whether FER+ votes shaped any of a model's training ``stages`` (``run_stages``), as labels or blended targets,
+    or shaped the shipped weights the first stage started from, as their card says."""
     configs = [ExpressionConfig.load(stage.config) for stage in stages if stage.config.is_file()]
-    return any(config.labels != "fer2013" or config.ferplus_mix > 0 for config in configs)
+    votes_file = Path(FERPLUS.files[0]).name
+    return any(config.labels != "fer2013" or config.ferplus_mix > 0 for config in configs) or any(
+        entry.get("file") == votes_file for entry in starting_card(stages[0]).get("data", [])
+    )

@@ -309,7 +309,7 @@ def cosine_schedule(
     )
 
 
-def _stage_summary(run: Path, state: dict[str, Any]) -> dict[str, Any]:
+def _stage_summary(run: Path | str, state: dict[str, Any]) -> dict[str, Any]:
     """One stage of a chain of runs as a model card lists it."""
     return {"run": str(run), **{key: state.get(key) for key in ("epoch", "best_epoch", "train_seconds")}}
 
@@ -344,14 +344,40 @@ def run_stages(files: RunFiles, init_from: str | None) -> list[RunFiles]:
     return stages
 
 
+def starting_card(first: RunFiles) -> dict[str, Any]:
+    """The model card of the shipped weights that ``first`` started from (its config's ``init_from``), or {} where
+    it started from scratch, from a run's checkpoint or from weights without a card."""
+    init_from = json.loads(first.config.read_text()).get("init_from") if first.config.is_file() else None
+    card = Path(init_from).with_suffix(".card.json") if init_from else None
+    return json.loads(card.read_text()) if card is not None and card.is_file() else {}
+
+
+def recorded_stages(first: RunFiles) -> list[dict[str, Any]]:
+    """The stages before ``first`` (the earliest ``run_stages`` found on disk) that only a model card still records:
+    where ``first`` started from shipped weights whose own runs are gone, the stages their card lists before it (a
+    card without a list stands for one stage, named by its weights file)."""
+    card = starting_card(first)
+    if not card:
+        return []
+    training = card.get("training", {})
+    stages = training.get("stages") or [
+        _stage_summary(card.get("model_file", ""), {**training, "epoch": training.get("epochs_run")})
+    ]
+    runs = [stage["run"] for stage in stages]
+    return stages[: runs.index(str(first.root))] if str(first.root) in runs else stages
+
+
 def staged_run_state(stages: list[RunFiles]) -> dict[str, Any]:
-    """The state of the last of ``stages`` (``run_stages``); with earlier stages, every stage and their summed
-    training time."""
+    """The state of the last of ``stages`` (``run_stages``); with earlier stages, on disk or recorded in the card
+    of shipped weights the first one started from (``recorded_stages``), every stage and their summed training time."""
     states = [json.loads(stage.state.read_text()) for stage in stages]
     state = states[-1]
-    if len(stages) > 1:
-        state["stages"] = [_stage_summary(stage.root, s) for stage, s in zip(stages, states, strict=True)]
-        state["train_seconds"] = sum(float(stage["train_seconds"] or 0.0) for stage in state["stages"])
+    summaries = recorded_stages(stages[0]) + [
+        _stage_summary(stage.root, s) for stage, s in zip(stages, states, strict=True)
+    ]
+    if len(summaries) > 1:
+        state["stages"] = summaries
+        state["train_seconds"] = sum(float(stage["train_seconds"] or 0.0) for stage in summaries)
     return state
 
 

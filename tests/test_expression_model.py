@@ -95,6 +95,13 @@ def test_ferplus_votes_in_an_earlier_stage_count_for_the_card(tmp_path: Path) ->
     after_plain = chain("after-plain", TINY.replace(init_from=str(plain[-1].best)))
     assert used_ferplus(voted) and used_ferplus(after_voted)
     assert not used_ferplus(plain) and not used_ferplus(after_plain)
+    # Shipped weights whose runs are gone: their card's data list says whether the votes shaped them.
+    for name, voted_card in (("voted", True), ("plain", False)):
+        shipped = tmp_path / "weights" / f"{name}.keras"
+        shipped.parent.mkdir(exist_ok=True)
+        files = [{"file": "fer2013.csv.gz"}] + ([{"file": "fer2013new.csv"}] if voted_card else [])
+        shipped.with_suffix(".card.json").write_text(json.dumps({"data": files}))
+        assert used_ferplus(chain(f"after-shipped-{name}", TINY.replace(init_from=str(shipped)))) == voted_card
 
 
 @pytest.fixture(scope="module")

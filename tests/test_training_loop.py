@@ -100,3 +100,30 @@ def test_a_stage_started_from_shipped_weights_reports_the_runs_their_card_names(
     # Once stage two ships in its turn, the card names it last; the walk from stage two still finds stage one.
     shipped.with_suffix(".card.json").write_text(json.dumps({"training": {"stages": state["stages"]}}))
     assert [s.root for s in run_stages(RunFiles(two), str(shipped))] == [one, two]
+
+
+def test_a_stage_from_shipped_weights_whose_runs_are_gone_keeps_the_stages_their_card_records(tmp_path: Path) -> None:
+    data, val = Noisy(), (np.zeros((4, 1), np.float32), np.zeros((4, 1), np.float32))
+    one, two, shipped = tmp_path / "one", tmp_path / "two", tmp_path / "weights" / "model.keras"
+    fit_resumable(tiny_regressor, data, val, one, epochs=1, monitor="val_loss", verbose=0)
+    shipped.parent.mkdir()
+    shutil.copy(one / "best.keras", shipped)
+    recorded = [{"run": "runs/gone-a", "epoch": 5, "best_epoch": 4, "train_seconds": 100.0}]
+    recorded.append({"run": "runs/gone-b", "epoch": 3, "best_epoch": 3, "train_seconds": 50.0})
+    shipped.with_suffix(".card.json").write_text(json.dumps({"training": {"stages": recorded}}))
+    fit_resumable(tiny_regressor, data, val, two, epochs=1, monitor="val_loss", init_from=shipped, verbose=0)
+    (two / "config.json").write_text(json.dumps({"init_from": str(shipped)}))
+    stages = run_stages(RunFiles(two), str(shipped))
+    assert [s.root for s in stages] == [two]
+    state = staged_run_state(stages)
+    assert [s["run"] for s in state["stages"]] == ["runs/gone-a", "runs/gone-b", str(two)]
+    assert state["train_seconds"] == pytest.approx(150.0 + state["stages"][-1]["train_seconds"])
+    # A card with no list of stages stands for one stage, named by its weights file.
+    card = {"model_file": "model.keras", "training": {"epochs_run": 7, "best_epoch": 6, "train_seconds": 70.0}}
+    shipped.with_suffix(".card.json").write_text(json.dumps(card))
+    assert staged_run_state(stages)["stages"][0] == {
+        "run": "model.keras",
+        "epoch": 7,
+        "best_epoch": 6,
+        "train_seconds": 70.0,
+    }

@@ -86,14 +86,22 @@ def test_a_third_stage_reports_the_whole_chain(tmp_path: Path) -> None:
     assert state["train_seconds"] == pytest.approx(sum(s["train_seconds"] for s in state["stages"]))
 
 
-def test_a_stage_started_from_shipped_weights_reports_the_runs_their_card_names(tmp_path: Path) -> None:
+def second_stage_from_shipped(tmp_path: Path, recorded: list[dict[str, object]]) -> tuple[Path, Path, Path]:
+    """Run ``one`` (2 epochs), ship its best model with a card listing ``recorded`` stages, then run ``two`` (1 epoch,
+    its config naming the shipped file) from it: (one, two, shipped)."""
     data, val = Noisy(), (np.zeros((4, 1), np.float32), np.zeros((4, 1), np.float32))
     one, two, shipped = tmp_path / "one", tmp_path / "two", tmp_path / "weights" / "model.keras"
     fit_resumable(tiny_regressor, data, val, one, epochs=2, monitor="val_loss", verbose=0)
     shipped.parent.mkdir()
     shutil.copy(one / "best.keras", shipped)
-    shipped.with_suffix(".card.json").write_text(json.dumps({"training": {"stages": [{"run": str(one)}]}}))
+    shipped.with_suffix(".card.json").write_text(json.dumps({"training": {"stages": recorded}}))
     fit_resumable(tiny_regressor, data, val, two, epochs=1, monitor="val_loss", init_from=shipped, verbose=0)
+    (two / "config.json").write_text(json.dumps({"init_from": str(shipped)}))
+    return one, two, shipped
+
+
+def test_a_stage_started_from_shipped_weights_reports_the_runs_their_card_names(tmp_path: Path) -> None:
+    one, two, shipped = second_stage_from_shipped(tmp_path, [{"run": str(tmp_path / "one")}])
     state = staged_run_state(run_stages(RunFiles(two), str(shipped)))
     assert [s["run"] for s in state["stages"]] == [str(one), str(two)]
     assert [s["epoch"] for s in state["stages"]] == [2, 1]
@@ -103,16 +111,9 @@ def test_a_stage_started_from_shipped_weights_reports_the_runs_their_card_names(
 
 
 def test_a_stage_from_shipped_weights_whose_runs_are_gone_keeps_the_stages_their_card_records(tmp_path: Path) -> None:
-    data, val = Noisy(), (np.zeros((4, 1), np.float32), np.zeros((4, 1), np.float32))
-    one, two, shipped = tmp_path / "one", tmp_path / "two", tmp_path / "weights" / "model.keras"
-    fit_resumable(tiny_regressor, data, val, one, epochs=1, monitor="val_loss", verbose=0)
-    shipped.parent.mkdir()
-    shutil.copy(one / "best.keras", shipped)
     recorded = [{"run": "runs/gone-a", "epoch": 5, "best_epoch": 4, "train_seconds": 100.0}]
     recorded.append({"run": "runs/gone-b", "epoch": 3, "best_epoch": 3, "train_seconds": 50.0})
-    shipped.with_suffix(".card.json").write_text(json.dumps({"training": {"stages": recorded}}))
-    fit_resumable(tiny_regressor, data, val, two, epochs=1, monitor="val_loss", init_from=shipped, verbose=0)
-    (two / "config.json").write_text(json.dumps({"init_from": str(shipped)}))
+    _, two, shipped = second_stage_from_shipped(tmp_path, recorded)
     stages = run_stages(RunFiles(two), str(shipped))
     assert [s.root for s in stages] == [two]
     state = staged_run_state(stages)

@@ -20,7 +20,7 @@ from pipeline import Annotator, InvalidImageError, annotate
 from pipeline.annotator import face_crops
 from pipeline.batch import annotate_files
 from pipeline.cli import main
-from pipeline.compiled import CompiledModels
+from pipeline.compiled import CompiledModel, CompiledModels
 from pipeline.errors import DataNotFoundError, InvalidInputError
 from pipeline.sample import sample_frame, sample_photo
 from pipeline.video import BackgroundWriter, annotate_video
@@ -77,6 +77,17 @@ def test_mixed_empty_and_full_batches_in_one_call() -> None:
     first, second = CompiledModels(small, other)(np.zeros((0, 4, 4, 1), np.float32), np.ones((5, 2), np.float32))
     assert first.shape == (0, 3) and second.shape == (5, 1)
     np.testing.assert_allclose(second, other(np.ones((5, 2), np.float32)), atol=1e-6)
+
+
+def test_a_large_batch_goes_through_in_chunks_with_the_same_outputs() -> None:
+    small = keras.Sequential([keras.Input((4, 4, 1)), keras.layers.Flatten(), keras.layers.Dense(3)])
+    batch = np.random.default_rng(0).normal(size=(10, 4, 4, 1)).astype(np.float32)
+    model, sizes = CompiledModel(small, chunk=4), []
+    whole = model._call
+    model._call = lambda part: sizes.append(len(part)) or whole(part)
+    chunked = model(batch)
+    assert sizes == [4, 4, 2] and chunked.shape == (10, 3)
+    np.testing.assert_allclose(chunked, small(batch), atol=1e-5)
 
 
 def test_two_faces_side_by_side(annotator: Annotator) -> None:

@@ -10,7 +10,7 @@ import keras
 
 from keypoints.config import KeypointConfig
 from keypoints.evaluate import evaluate_model, split_crops
-from keypoints.inference import CARD_FILE, MODEL_FILE, KeypointModel
+from keypoints.inference import MODEL_FILE, KeypointModel
 from pipeline.datadir import YOUTUBE_FACES_KEYPOINTS, dataset_file
 from pipeline.modelcard import export_weights, write_model_card
 from pipeline.training import RunFiles, run_stages, staged_run_state
@@ -21,9 +21,10 @@ def export_run(
     command: str,
     data_dir: str | os.PathLike[str] | None = None,
     model_file: Path = MODEL_FILE,
-    card_file: Path = CARD_FILE,
+    card_file: Path | None = None,
 ) -> dict[str, Any]:
-    """Save the run's best model as ``model_file`` and write ``card_file`` with its held-out metrics."""
+    """Save the run's best model as ``model_file`` and write ``card_file`` (default ``<model_file>.card.json``, where
+    a later stage started from the weights finds it) with its held-out metrics."""
     files = RunFiles(Path(run_dir))
     config = KeypointConfig.load(files.config)
     export_weights(keras.models.load_model(files.best), model_file)
@@ -34,7 +35,7 @@ def export_run(
     single_read = heldout.pop("single_read")
     metrics = {"heldout_people": heldout, "heldout_people_single_read": single_read}
     return write_model_card(
-        card_file,
+        card_file or model_file.with_suffix(".card.json"),
         name="facexpr keypoints (15 Kaggle keypoints, 96x96 gray)",
         model_file=model_file,
         parameters=network.count_params(),

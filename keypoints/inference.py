@@ -20,7 +20,6 @@ from pipeline.modelfile import read_model
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 MODEL_FILE = WEIGHTS_DIR / "keypoints.keras"
-CARD_FILE = WEIGHTS_DIR / "model_card.json"
 
 
 class KeypointModel:

@@ -139,7 +139,7 @@ def test_shipped_model_predicts_heldout_faces(heldout_crops) -> None:
 
 
 def test_model_card_matches_shipped_weights() -> None:
-    card = json.loads((MODEL_FILE.parent / "model_card.json").read_text())
+    card = json.loads(MODEL_FILE.with_suffix(".card.json").read_text())
     from pipeline.checksum import sha256_file
 
     assert card["model_sha256"] == sha256_file(MODEL_FILE)

@@ -12,7 +12,7 @@ from keypoints.config import KeypointConfig
 from keypoints.evaluate import evaluate_model, split_crops
 from keypoints.inference import MODEL_FILE, KeypointModel
 from pipeline.datadir import YOUTUBE_FACES_KEYPOINTS, dataset_file
-from pipeline.modelcard import export_weights, write_model_card
+from pipeline.modelcard import card_beside, export_weights, write_model_card
 from pipeline.training import RunFiles, run_stages, staged_run_state
 
 
@@ -35,7 +35,7 @@ def export_run(
     single_read = heldout.pop("single_read")
     metrics = {"heldout_people": heldout, "heldout_people_single_read": single_read}
     return write_model_card(
-        card_file or model_file.with_suffix(".card.json"),
+        card_file or card_beside(model_file),
         name="facexpr keypoints (15 Kaggle keypoints, 96x96 gray)",
         model_file=model_file,
         parameters=network.count_params(),

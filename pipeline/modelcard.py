@@ -14,6 +14,12 @@ from pipeline.atomic import write_atomic, write_json
 from pipeline.checksum import sha256_file
 
 
+def card_beside(model_file: str | os.PathLike[str]) -> Path:
+    """Where a shipped model's card lies: ``<weights>.card.json`` beside its weights file, where a later training
+    stage started from those weights looks for the stages before it."""
+    return Path(model_file).with_suffix(".card.json")
+
+
 def export_weights(model: keras.Model, path: str | os.PathLike[str]) -> Path:
     """Save ``model`` for inference only (no optimizer state, so the file stays small), atomically.
 

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.atomic import write_atomic, write_json
+from pipeline.modelcard import card_beside
 from pipeline.modelfile import read_model
 from pipeline.resnet import start_new_blocks_as_identity
 
@@ -320,7 +321,7 @@ def producing_run(model_file: str | os.PathLike[str], started: Path | None = Non
     started from the file) is itself one of those stages, a later export has replaced the file since, and the
     stage before ``started`` is the one it started from."""
     path = Path(model_file)
-    card = path.with_suffix(".card.json")
+    card = card_beside(path)
     if not RunFiles(path.parent).state.is_file() and card.is_file():
         runs = [Path(stage["run"]) for stage in json.loads(card.read_text()).get("training", {}).get("stages") or []]
         if started in runs[1:]:
@@ -348,7 +349,7 @@ def starting_card(first: RunFiles) -> dict[str, Any]:
     """The model card of the shipped weights that ``first`` started from (its config's ``init_from``), or {} where
     it started from scratch, from a run's checkpoint or from weights without a card."""
     init_from = json.loads(first.config.read_text()).get("init_from") if first.config.is_file() else None
-    card = Path(init_from).with_suffix(".card.json") if init_from else None
+    card = card_beside(init_from) if init_from else None
     return json.loads(card.read_text()) if card is not None and card.is_file() else {}
 
 

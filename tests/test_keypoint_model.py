@@ -24,6 +24,7 @@ from keypoints.train import QUICK_VAL, train
 from pipeline.datadir import YOUTUBE_FACES_KEYPOINTS
 from pipeline.detect import HaarFaceDetector
 from pipeline.errors import DataFormatError, DataNotFoundError, InvalidInputError
+from pipeline.modelcard import card_beside
 
 
 def test_model_output_shape() -> None:
@@ -139,7 +140,7 @@ def test_shipped_model_predicts_heldout_faces(heldout_crops) -> None:
 
 
 def test_model_card_matches_shipped_weights() -> None:
-    card = json.loads(MODEL_FILE.with_suffix(".card.json").read_text())
+    card = json.loads(card_beside(MODEL_FILE).read_text())
     from pipeline.checksum import sha256_file
 
     assert card["model_sha256"] == sha256_file(MODEL_FILE)

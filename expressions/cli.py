@@ -18,6 +18,7 @@ FLOAT_FLAGS = {
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``expressions`` command group and the ``report`` command."""
+    from expressions.config import OPTIMIZERS
     from expressions.presets import LABEL_SOURCES, PRESETS
     from pipeline.cli import _Formatter, add_command, add_data_flag, add_preset_flag, add_training_flags
 
@@ -55,6 +56,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         train.add_argument(flag, type=int, nargs="+", default=default, help=text)
     train.add_argument("--run-dir", default=None, help="checkpoints, log.csv, curves.png (default runs/<preset>)")
     add_training_flags(train, defaults)
+    train.add_argument(
+        "--optimizer", choices=OPTIMIZERS, default=defaults.optimizer, help="AdamW, or SGD with Nesterov momentum 0.9"
+    )
     for field, text in FLOAT_FLAGS.items():
         train.add_argument(f"--{field.replace('_', '-')}", type=float, default=getattr(defaults, field), help=text)
 
@@ -149,6 +153,7 @@ def _train(args: argparse.Namespace) -> int:
         **training_fields(args, ExpressionConfig),
         preset=args.preset,
         labels=args.labels,
+        optimizer=args.optimizer,
         input_size=args.input_size,
         stage_filters=tuple(args.stage_filters),
         blocks_per_stage=tuple(args.blocks_per_stage),

@@ -8,6 +8,9 @@ from expressions.presets import LABEL_SOURCES, PRESETS
 from pipeline.configs import JsonConfig
 from pipeline.errors import InvalidInputError
 
+#: Optimisers a stage can train with: AdamW, or SGD with Nesterov momentum 0.9.
+OPTIMIZERS = ("adamw", "sgd")
+
 
 @dataclass(frozen=True)
 class ExpressionConfig(JsonConfig):
@@ -24,6 +27,7 @@ class ExpressionConfig(JsonConfig):
     blocks_per_stage: tuple[int, ...] = (2, 2, 2)
     head_dropout: float = 0.4
     # optimisation
+    optimizer: str = "adamw"  # or "sgd" (Nesterov momentum 0.9)
     epochs: int = 30
     batch_size: int = 64
     learning_rate: float = 2e-3
@@ -72,7 +76,11 @@ class ExpressionConfig(JsonConfig):
                 "mixup_alpha",
             ),
         )
-        for field, value, valid in (("preset", self.preset, tuple(PRESETS)), ("labels", self.labels, LABEL_SOURCES)):
+        for field, value, valid in (
+            ("preset", self.preset, tuple(PRESETS)),
+            ("labels", self.labels, LABEL_SOURCES),
+            ("optimizer", self.optimizer, OPTIMIZERS),
+        ):
             if value not in valid:
                 raise InvalidInputError(f"ExpressionConfig.{field} must be one of {', '.join(valid)}, not {value!r}")
         if min(self.stage_filters, default=0) < 1:

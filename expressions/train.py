@@ -116,11 +116,15 @@ class TrainResult:
 
 
 def compiled_model(config: ExpressionConfig, steps_per_epoch: int) -> keras.Model:
-    """A fresh classifier compiled with AdamW, warm-up + cosine schedule and label-smoothed cross-entropy."""
+    """A fresh classifier compiled with its optimiser, warm-up + cosine schedule and label-smoothed cross-entropy."""
     model = build_model(config)
     schedule = cosine_schedule(config.learning_rate, config.epochs, steps_per_epoch, config.warmup_epochs)
+    if config.optimizer == "sgd":
+        optimizer = keras.optimizers.SGD(schedule, momentum=0.9, nesterov=True)  # kernels keep their L2 penalty
+    else:
+        optimizer = keras.optimizers.AdamW(schedule, weight_decay=config.weight_decay)
     model.compile(
-        optimizer=keras.optimizers.AdamW(schedule, weight_decay=config.weight_decay),
+        optimizer=optimizer,
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
         metrics=["accuracy"],
         jit_compile=False,

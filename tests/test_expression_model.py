@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import cv2
+import keras
 import numpy as np
 import pandas as pd
 import pytest
@@ -18,7 +19,7 @@ from expressions.export import export_run, used_ferplus
 from expressions.inference import ExpressionModel
 from expressions.model import build_model
 from expressions.presets import class_columns, get_preset
-from expressions.train import preset_faces, train, training_faces, transfer_classifier
+from expressions.train import compiled_model, preset_faces, train, training_faces, transfer_classifier
 from pipeline.cli import main
 from pipeline.errors import InvalidInputError
 from pipeline.training import RunFiles, run_stages, transfer_weights
@@ -114,11 +115,19 @@ def tiny_model() -> ExpressionModel:
     [
         ({"preset": "fer6"}, "preset must be one of fer5, fer7, fer5-neutral, not 'fer6'"),
         ({"labels": "votes"}, "labels must be one of fer2013, ferplus, agreed, not 'votes'"),
+        ({"optimizer": "adam"}, "optimizer must be one of adamw, sgd, not 'adam'"),
     ],
 )
-def test_a_config_names_an_unknown_preset_or_label_source_when_made(fields: dict[str, str], message: str) -> None:
+def test_a_config_names_an_unknown_choice_when_made(fields: dict[str, str], message: str) -> None:
     with pytest.raises(InvalidInputError, match=message):
         ExpressionConfig(**fields)
+
+
+@pytest.mark.parametrize(("optimizer", "kind"), [("adamw", keras.optimizers.AdamW), ("sgd", keras.optimizers.SGD)])
+def test_a_stage_compiles_with_the_optimizer_its_config_names(optimizer: str, kind: type) -> None:
+    compiled = compiled_model(TINY.replace(optimizer=optimizer), steps_per_epoch=4).optimizer
+    assert type(compiled) is kind
+    assert optimizer == "adamw" or (compiled.nesterov and compiled.momentum == 0.9)
 
 
 def test_predict_shapes_and_probabilities(tiny_model: ExpressionModel, fer_sample: Path) -> None:

@@ -53,6 +53,10 @@ class RunFiles:
     def curves(self) -> Path:
         return self.root / "curves.png"
 
+    def started_from(self) -> str | None:
+        """The model the run's config names as ``init_from``; None for a run from scratch or without a config."""
+        return json.loads(self.config.read_text()).get("init_from") if self.config.is_file() else None
+
 
 class ResumableState(keras.callbacks.Callback):
     """Saves ``last`` and (when improved) ``best`` every epoch, stops early, and records progress to resume."""
@@ -341,14 +345,14 @@ def run_stages(files: RunFiles, init_from: str | None) -> list[RunFiles]:
         if not earlier.state.is_file() or any(stage.root == earlier.root for stage in stages):
             break
         stages.insert(0, earlier)
-        init_from = json.loads(earlier.config.read_text()).get("init_from") if earlier.config.is_file() else None
+        init_from = earlier.started_from()
     return stages
 
 
 def starting_card(first: RunFiles) -> dict[str, Any]:
     """The model card of the shipped weights that ``first`` started from (its config's ``init_from``), or {} where
     it started from scratch, from a run's checkpoint or from weights without a card."""
-    init_from = json.loads(first.config.read_text()).get("init_from") if first.config.is_file() else None
+    init_from = first.started_from()
     card = card_beside(init_from) if init_from else None
     return json.loads(card.read_text()) if card is not None and card.is_file() else {}
 

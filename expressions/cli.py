@@ -13,6 +13,7 @@ FLOAT_FLAGS = {
     "erase_prob": "share of faces with one rectangle erased",
     "mixup_alpha": "mixup: blend faces and targets across a batch with lambda ~ Beta(alpha, alpha); 0 turns it off",
     "class_weight_power": "sample weight ~ (1 / class frequency) ** power: 0 none, 1 fully balanced",
+    "weight_decay": "L2 penalty on the kernels (AdamW also decays every weight by it, decoupled)",
 }
 
 

@@ -72,6 +72,7 @@ def test_help_and_the_stage_packages_load_without_keras() -> None:
         (["expressions", "train", "--erase-prob", "-0.1"], "erase_prob must lie in [0, 1]"),
         (["expressions", "train", "--mixup-alpha", "-0.2"], "mixup_alpha must be >= 0, not -0.2"),
         (["expressions", "train", "--learning-rate", "0"], "learning_rate must be > 0"),
+        (["expressions", "train", "--weight-decay", "-0.0001"], "weight_decay must be >= 0, not -0.0001"),
         (["expressions", "train", "--input-size", "0"], "input_size must be > 0"),
         (["expressions", "train", "--blocks-per-stage", "2", "2"], "blocks_per_stage must give each of the 3 stages"),
         (["expressions", "train", "--blocks-per-stage", "2", "0", "2"], "at least one block, not (2, 0, 2)"),

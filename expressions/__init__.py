@@ -12,6 +12,7 @@ _LAZY = {
     "ExpressionModel": "expressions.inference",
     "load_model": "expressions.inference",
     "predict": "expressions.inference",
+    "MULTISCALE": "expressions.views",
 }
 
 __all__ = ["DEFAULT_PRESET", "PRESETS", "get_preset", *_LAZY]

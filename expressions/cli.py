@@ -123,9 +123,10 @@ def _report_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _faces_arguments(parser: argparse.ArgumentParser, split: str) -> None:
-    """Which faces a model reads: --data, --preset, --split (default ``split``), --labels, --folder; and --no-tta."""
+    """Which faces a model reads: --data, --preset, --split (default ``split``), --labels, --folder; and how it reads
+    them: --no-tta, --multiscale."""
     from expressions.presets import LABEL_SOURCES, USAGES
-    from pipeline.cli import add_data_flag, add_preset_flag, add_tta_flag
+    from pipeline.cli import add_data_flag, add_multiscale_flag, add_preset_flag, add_tta_flag
 
     add_data_flag(parser)
     add_preset_flag(parser)
@@ -133,6 +134,7 @@ def _faces_arguments(parser: argparse.ArgumentParser, split: str) -> None:
     parser.add_argument("--labels", choices=LABEL_SOURCES, default="fer2013", help="label source")
     parser.add_argument("--folder", metavar="DIR", help="evaluate on DIR/<class>/*.png|jpg instead of FER2013")
     add_tta_flag(parser)
+    add_multiscale_flag(parser)
 
 
 def _faces_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -176,6 +178,7 @@ def _report(args: argparse.Namespace) -> int:
         args.model,
         args.out or f"outputs/report-{args.preset}",
         tta=args.tta,
+        scales=args.scales,
         **_faces_options(args),
     )
     return 0
@@ -190,6 +193,7 @@ def _compare(args: argparse.Namespace) -> int:
         args.model_b,
         args.out,
         tta=args.tta,
+        scales=args.scales,
         **_faces_options(args),
     )
     return 0

@@ -14,6 +14,7 @@ from scipy.stats import binomtest
 from expressions.evaluate import labelled_faces, predict_all
 from expressions.inference import load_model
 from expressions.report import summary
+from expressions.views import SINGLE_SCALE
 from pipeline.atomic import write_json, write_text
 from pipeline.rows import OnError
 
@@ -45,6 +46,7 @@ def compare_models(
     data_dir: str | os.PathLike[str] | None = None,
     labels: str = "fer2013",
     tta: bool = True,
+    scales: tuple[float, ...] = SINGLE_SCALE,
     on_error: OnError = "raise",
 ) -> dict[str, Any]:
     """Read the same faces with two .keras models of ``preset`` (each at its own input size); print and, with
@@ -52,7 +54,7 @@ def compare_models(
     choose between models there and read PrivateTest once, for the one chosen."""
     rows, predictions, truth = [], [], None
     for path in (model_a, model_b):
-        model = load_model(preset, str(path), tta)
+        model = load_model(preset, str(path), tta, scales)
         faces, model_truth, title, extra = labelled_faces(model, split, folder, data_dir, labels, on_error)
         if truth is not None and not np.array_equal(truth, model_truth):
             raise ValueError(f"{path} read other faces than {model_a}: compare models of one preset")
@@ -63,7 +65,13 @@ def compare_models(
         headline.pop("faces")
         rows.append({"model": str(path), "input_size": model.size, **headline})
     table = pd.DataFrame(rows, index=pd.Index(["A", "B"], name="name"))
-    result = {"title": title, **extra, "mirror_tta": tta, "models": table.reset_index().to_dict("records")}
+    result = {
+        "title": title,
+        **extra,
+        "mirror_tta": tta,
+        "scales": list(scales),
+        "models": table.reset_index().to_dict("records"),
+    }
     result.update(paired_counts(truth, *predictions))
     print(f"Comparison: {title}\n{table.to_string(float_format='{:.4f}'.format)}")
     print(

@@ -14,6 +14,7 @@ from expressions.folders import load_image_folder
 from expressions.inference import ExpressionModel, load_model
 from expressions.report import write_report
 from expressions.train import preset_faces
+from expressions.views import SINGLE_SCALE
 from pipeline.rows import OnError
 
 REPORT_SPLIT = "PrivateTest"
@@ -40,7 +41,7 @@ def evaluate(
 ) -> dict[str, Any]:
     """Classification report of ``model`` on a FER2013 ``split`` (default PrivateTest) or a labelled ``folder``."""
     faces, truth, title, extra = labelled_faces(model, split, folder, data_dir, labels, on_error)
-    extra["mirror_tta"] = model.tta
+    extra.update(mirror_tta=model.tta, scales=list(model.scales))
     return write_report(truth, predict_all(model, faces, progress), model.preset.classes, out_dir, title, extra)
 
 
@@ -69,7 +70,10 @@ def evaluate_model_file(
     model_path: str | os.PathLike[str] | None,
     out_dir: str | os.PathLike[str] | None,
     tta: bool = True,
+    scales: tuple[float, ...] = SINGLE_SCALE,
     **kwargs: Any,
 ) -> dict[str, Any]:
-    """Evaluate the shipped model of ``preset`` (or the .keras file at ``model_path``); ``tta``: mirror-averaged."""
-    return evaluate(load_model(preset, str(model_path) if model_path else None, tta), out_dir, **kwargs)
+    """Evaluate the shipped model of ``preset`` (or the .keras file at ``model_path``), read with ``tta`` (mirror
+    averaging) at ``scales``."""
+    model = load_model(preset, str(model_path) if model_path else None, tta, scales)
+    return evaluate(model, out_dir, **kwargs)

@@ -13,6 +13,7 @@ import keras
 import numpy as np
 
 from expressions.presets import DEFAULT_PRESET, PRESETS, SEVEN_CLASS_PRESET, Preset, class_columns, get_preset
+from expressions.views import SINGLE_SCALE, average_views, with_views
 from pipeline.batches import as_float_batch
 from pipeline.compiled import CompiledModel
 from pipeline.errors import InvalidInputError
@@ -83,12 +84,23 @@ class ExpressionModel:
     preset's classes and renormalised. ``tta`` (on by default) averages each face's probabilities with its mirror
     image's: on PublicTest it lifts the shipped fer5 from 83.83% to 84.27% accuracy and fer7 from 67.71% to 68.26%, for
     about 1.5 ms more per one-face frame (2.9 -> 4.4 ms for the 64x64 fer5 network, 2 CPU cores, `facexpr bench`).
+    ``scales`` reads each face (and its mirror) at several zooms about its centre and averages them all
+    (``views.MULTISCALE``, the ``--multiscale`` flag: see the README for what it measures and costs).
     """
 
-    def __init__(self, network: keras.Model, preset: str | Preset = DEFAULT_PRESET, tta: bool = True) -> None:
+    def __init__(
+        self,
+        network: keras.Model,
+        preset: str | Preset = DEFAULT_PRESET,
+        tta: bool = True,
+        scales: tuple[float, ...] = SINGLE_SCALE,
+    ) -> None:
+        if not scales or min(scales) <= 0:
+            raise ValueError(f"scales must be one or more positive zooms, got {scales}")
         self.network = network
         self.preset = get_preset(preset)
         self.tta = tta
+        self.scales = tuple(scales)
         self.size = int(network.input_shape[1])
         self.columns = class_columns(int(network.output_shape[-1]), self.preset)
         self._call = CompiledModel(network)
@@ -101,19 +113,19 @@ class ExpressionModel:
         """(N, C) class probabilities of gray or BGR faces, uint8 or float, any size."""
         return self.finish(self._call(self.prepare(faces)))
 
+    @property
+    def views(self) -> int:
+        """How many times the network reads each face."""
+        return len(self.scales) * (2 if self.tta else 1)
+
     def prepare(self, faces: np.ndarray) -> np.ndarray:
-        """The network's float32 input batch for ``faces`` (with their mirror images appended when ``tta``)."""
+        """The network's float32 input batch for ``faces``: each face at ``scales``, and mirrored when ``tta``."""
         batch = to_gray_batch(as_float_batch(faces), self.size)
-        if self.tta:
-            batch = np.concatenate([batch, batch[:, :, ::-1]])
-        return batch[..., None].astype(np.float32)
+        return with_views(batch, self.scales, self.tta)[..., None].astype(np.float32)
 
     def finish(self, outputs: np.ndarray) -> np.ndarray:
         """(N, C) probabilities of the preset's classes from the network's outputs on ``prepare``'s batch."""
-        probs = outputs[:, self.columns]
-        if self.tta:
-            n = len(probs) // 2
-            probs = (probs[:n] + probs[n:]) / 2.0
+        probs = average_views(outputs[:, self.columns], self.views)
         return probs / probs.sum(axis=1, keepdims=True)
 
     def labels(self, probabilities: np.ndarray) -> list[str]:
@@ -128,9 +140,13 @@ class ExpressionModel:
 
 @functools.lru_cache(maxsize=8)
 def load_model(
-    preset: str = DEFAULT_PRESET, path: str | os.PathLike[str] | None = None, tta: bool = True
+    preset: str = DEFAULT_PRESET,
+    path: str | os.PathLike[str] | None = None,
+    tta: bool = True,
+    scales: tuple[float, ...] = SINGLE_SCALE,
 ) -> ExpressionModel:
-    """The expression model of ``preset`` (shipped weights unless ``path``), loaded once and cached.
+    """The expression model of ``preset`` (shipped weights unless ``path``), loaded once and cached; ``tta`` and
+    ``scales`` as in ``ExpressionModel``.
 
     A preset without weights of its own (``fer5-neutral``) is served by the shipped seven-class network.
     """
@@ -139,7 +155,7 @@ def load_model(
         "expression model",
         "Shipped presets install with the package; train your own with `facexpr expressions train`.",
     )
-    return ExpressionModel(network, preset, tta=tta)
+    return ExpressionModel(network, preset, tta=tta, scales=scales)
 
 
 def predict(

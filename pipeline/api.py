@@ -7,6 +7,7 @@ import os
 
 import expressions
 import keypoints
+from expressions.views import SINGLE_SCALE
 from pipeline.annotator import Annotator
 from pipeline.draw import draw as draw_faces
 from pipeline.images import ColorOrder, ImageInput, load_picture
@@ -15,15 +16,20 @@ from pipeline.result import AnnotationResult
 
 @functools.lru_cache(maxsize=4)
 def default_annotator(
-    preset: str = "fer5", expression_model: str | None = None, keypoint_model: str | None = None, tta: bool = True
+    preset: str = "fer5",
+    expression_model: str | None = None,
+    keypoint_model: str | None = None,
+    tta: bool = True,
+    scales: tuple[float, ...] = SINGLE_SCALE,
 ) -> Annotator:
     """The Haar detector with the shipped models, or with the ``.keras`` files given, built once per combination.
 
-    ``tta=False`` has both models read each face once instead of averaging it with its mirror image.
+    ``tta=False`` has both models read each face once instead of averaging it with its mirror image; ``scales`` has
+    the expression model read each face at those zooms too (``expressions.views.MULTISCALE``).
     """
     return Annotator(
         keypoint_model=keypoints.load_model(keypoint_model, tta=tta),
-        expression_model=expressions.load_model(preset, expression_model, tta=tta),
+        expression_model=expressions.load_model(preset, expression_model, tta=tta, scales=scales),
     )
 
 

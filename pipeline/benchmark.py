@@ -80,6 +80,7 @@ def run_benchmark(frames: int = 300, repeats: int = 100, annotator: Annotator | 
     figures["models"] = (
         f"keypoints {kp.size}x{kp.size}{' mirror-averaged' if kp.tta else ''}, "
         f"{ex.preset.name} {ex.size}x{ex.size}{' mirror-averaged' if ex.tta else ''}"
+        f"{f' at {len(ex.scales)} scales' if len(ex.scales) > 1 else ''}"
     )
     print(f"facexpr pipeline benchmark on {figures['cpu_cores']} CPU cores (640x480, {len(faces)} face)")
     print(f"  models: {figures['models']}")

@@ -81,6 +81,21 @@ def add_tta_flag(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_multiscale_flag(parser: argparse.ArgumentParser) -> None:
+    """``--multiscale``: the expression model reads each face at seven zooms (``expressions.views.MULTISCALE``)."""
+    from expressions.views import MULTISCALE, SINGLE_SCALE
+
+    parser.add_argument(
+        "--multiscale",
+        dest="scales",
+        action="store_const",
+        const=MULTISCALE,
+        default=SINGLE_SCALE,
+        help=f"read each face for its expression at zooms {', '.join(map(str, MULTISCALE))} and average them "
+        "(7x the expression compute; see the README for what it gains)",
+    )
+
+
 def training_fields(args: argparse.Namespace, defaults: Any) -> dict[str, Any]:
     """The config fields ``add_training_flags`` sets: its flags' values, and --epochs, else 1 with --quick, else
     the default of ``defaults`` (the stage's config class)."""

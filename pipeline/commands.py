@@ -80,7 +80,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def add_model_flags(parser: argparse.ArgumentParser) -> None:
     """Which models read the faces: the preset's shipped ones, or ``.keras`` files of your own, and mirror averaging."""
-    from pipeline.cli import add_preset_flag, add_tta_flag
+    from pipeline.cli import add_multiscale_flag, add_preset_flag, add_tta_flag
 
     add_preset_flag(parser)
     parser.add_argument(
@@ -88,13 +88,14 @@ def add_model_flags(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--keypoint-model", metavar="MODEL", help="a .keras keypoints model (default: the shipped one)")
     add_tta_flag(parser)
+    add_multiscale_flag(parser)
 
 
 def annotator_for(args: argparse.Namespace) -> Annotator:
     """The annotator ``add_model_flags`` describes (cached, so a second command in one process reuses it)."""
     from pipeline.api import default_annotator
 
-    return default_annotator(args.preset, args.expression_model, args.keypoint_model, args.tta)
+    return default_annotator(args.preset, args.expression_model, args.keypoint_model, args.tta, args.scales)
 
 
 def add_detect_every_flag(parser: argparse.ArgumentParser) -> None:

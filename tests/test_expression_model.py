@@ -20,6 +20,7 @@ from expressions.inference import ExpressionModel
 from expressions.model import build_model
 from expressions.presets import class_columns, get_preset
 from expressions.train import compiled_model, preset_faces, train, training_faces, transfer_classifier
+from expressions.views import MULTISCALE, scaled
 from pipeline.cli import main
 from pipeline.errors import InvalidInputError
 from pipeline.training import RunFiles, run_stages, transfer_weights
@@ -152,6 +153,29 @@ def test_mirror_averaging_reads_a_face_and_its_mirror_alike(tiny_model: Expressi
     assert np.allclose(probs, (plain + tiny_model.probabilities(faces[:, :, ::-1])) / 2, atol=1e-5)
 
 
+def test_multiscale_reading_averages_the_face_at_each_zoom(tiny_model: ExpressionModel, fer_sample: Path) -> None:
+    faces = load_fer2013(fer_sample).images[:4].astype(np.float32)
+    scales = (0.9, 1.0, 1.12)
+    multiscale = ExpressionModel(tiny_model.network, "fer5", tta=True, scales=scales)
+    assert multiscale.views == 6 and multiscale.prepare(faces).shape == (24, 48, 48, 1)
+    probs = multiscale.probabilities(faces)
+    each = [tiny_model.probabilities(scaled(faces, scale)) for scale in scales]  # tiny_model: mirror-averaged
+    expected = np.mean(each, axis=0)
+    assert np.allclose(probs, expected / expected.sum(axis=1, keepdims=True), atol=1e-5)
+    assert multiscale.probabilities(faces[:0]).shape == (0, 5)  # a frame without faces
+    with pytest.raises(ValueError, match="scales"):
+        ExpressionModel(tiny_model.network, "fer5", scales=(1.0, 0.0))
+
+
+def test_a_zoom_scales_the_face_about_its_centre() -> None:
+    face = np.zeros((1, 64, 64), dtype=np.float32)
+    face[0, 24:40, 24:40] = 255.0  # a 16x16 square at the centre
+    assert scaled(face, 1.0) is face
+    bright = (scaled(face, 1.25)[0] > 127).nonzero()
+    assert bright[0].min() == 22 and bright[0].max() == 41  # 20 rows: 16 * 1.25, still centred
+    assert (bright[1].min(), bright[1].max()) == (22, 41)
+
+
 def test_an_upsampling_network_reads_faces_as_training_prepared_them(fer_sample: Path) -> None:
     # A 64x64 network is trained on FER2013's 48x48 faces upsampled bilinearly; predict must upsample alike.
     model = ExpressionModel(build_model(TINY.replace(input_size=64)), "fer5", tta=False)
@@ -273,8 +297,9 @@ def test_report_on_a_labelled_folder(
     tiny_model.network.save(model_path)
     out = tmp_path / "out"
     argv = ["report", "--folder", str(tmp_path / "faces"), "--model", str(model_path), "--out", str(out)]
-    assert main(argv) == 0
+    assert main([*argv, "--multiscale"]) == 0
     written = json.loads((out / "report.json").read_text())
+    assert written["scales"] == list(MULTISCALE) and written["mirror_tta"]
     kept = int(np.isin(samples.labels[:30], [0, 1, 3, 4, 5]).sum())  # fer5 leaves Fear and Neutral out
     assert written["faces"] == kept
     assert sorted(Path(problem.split(":")[0]).name for problem in written["unreadable"]) == ["broken.jpg", "cut.jpg"]

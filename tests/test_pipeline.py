@@ -321,10 +321,22 @@ def test_commands_read_faces_with_the_models_and_reading_they_are_given(
 
 
 def test_bench_command_prints_and_writes_its_figures(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["bench", "--frames", "4", "--repeats", "2", "--no-tta", "--json", str(tmp_path / "bench.json")]) == 0
+    argv = [
+        "bench",
+        "--frames",
+        "4",
+        "--repeats",
+        "2",
+        "--no-tta",
+        "--multiscale",
+        "--json",
+        str(tmp_path / "bench.json"),
+    ]
+    assert main(argv) == 0
     printed = capsys.readouterr().out
     figures = json.loads((tmp_path / "bench.json").read_text())
     assert figures["models"].startswith("keypoints 96x96, fer5 ") and "mirror" not in figures["models"]  # --no-tta
+    assert figures["models"].endswith("at 7 scales")  # --multiscale
     assert f"models: {figures['models']}" in printed
     assert figures["faces_in_frame"] == 1 and figures["video_frames"] == 4
     timings = [value for key, value in figures.items() if key.endswith(("_ms", "video_fps_detect_every_1"))]

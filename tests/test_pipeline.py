@@ -321,18 +321,8 @@ def test_commands_read_faces_with_the_models_and_reading_they_are_given(
 
 
 def test_bench_command_prints_and_writes_its_figures(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    argv = [
-        "bench",
-        "--frames",
-        "4",
-        "--repeats",
-        "2",
-        "--no-tta",
-        "--multiscale",
-        "--json",
-        str(tmp_path / "bench.json"),
-    ]
-    assert main(argv) == 0
+    argv = ["bench", "--frames", "4", "--repeats", "2", "--no-tta", "--multiscale"]
+    assert main([*argv, "--json", str(tmp_path / "bench.json")]) == 0
     printed = capsys.readouterr().out
     figures = json.loads((tmp_path / "bench.json").read_text())
     assert figures["models"].startswith("keypoints 96x96, fer5 ") and "mirror" not in figures["models"]  # --no-tta

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +94,7 @@ class ExpressionModel:
         network: keras.Model,
         preset: str | Preset = DEFAULT_PRESET,
         tta: bool = True,
-        scales: tuple[float, ...] = SINGLE_SCALE,
+        scales: Sequence[float] = SINGLE_SCALE,
     ) -> None:
         if not scales or min(scales) <= 0:
             raise ValueError(f"scales must be one or more positive zooms, got {scales}")
@@ -138,18 +139,24 @@ class ExpressionModel:
         return self.labels(probs), probs
 
 
-@functools.lru_cache(maxsize=8)
 def load_model(
     preset: str = DEFAULT_PRESET,
     path: str | os.PathLike[str] | None = None,
     tta: bool = True,
-    scales: tuple[float, ...] = SINGLE_SCALE,
+    scales: Sequence[float] = SINGLE_SCALE,
 ) -> ExpressionModel:
     """The expression model of ``preset`` (shipped weights unless ``path``), loaded once and cached; ``tta`` and
     ``scales`` as in ``ExpressionModel``.
 
     A preset without weights of its own (``fer5-neutral``) is served by the shipped seven-class network.
     """
+    return _cached_model(preset, path, tta, tuple(scales))
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_model(
+    preset: str, path: str | os.PathLike[str] | None, tta: bool, scales: tuple[float, ...]
+) -> ExpressionModel:
     network = read_model(
         path if path is not None else serving_weights(preset),
         "expression model",

@@ -16,7 +16,7 @@ from expressions.compare import paired_counts
 from expressions.config import ExpressionConfig
 from expressions.datasets import load_fer2013
 from expressions.export import export_run, used_ferplus
-from expressions.inference import ExpressionModel
+from expressions.inference import ExpressionModel, load_model
 from expressions.model import build_model
 from expressions.presets import class_columns, get_preset
 from expressions.train import compiled_model, preset_faces, train, training_faces, transfer_classifier
@@ -153,7 +153,9 @@ def test_mirror_averaging_reads_a_face_and_its_mirror_alike(tiny_model: Expressi
     assert np.allclose(probs, (plain + tiny_model.probabilities(faces[:, :, ::-1])) / 2, atol=1e-5)
 
 
-def test_multiscale_reading_averages_the_face_at_each_zoom(tiny_model: ExpressionModel, fer_sample: Path) -> None:
+def test_multiscale_reading_averages_the_face_at_each_zoom(
+    tiny_model: ExpressionModel, fer_sample: Path, tmp_path: Path
+) -> None:
     faces = load_fer2013(fer_sample).images[:4].astype(np.float32)
     scales = (0.9, 1.0, 1.12)
     multiscale = ExpressionModel(tiny_model.network, "fer5", tta=True, scales=scales)
@@ -165,6 +167,8 @@ def test_multiscale_reading_averages_the_face_at_each_zoom(tiny_model: Expressio
     assert multiscale.probabilities(faces[:0]).shape == (0, 5)  # a frame without faces
     with pytest.raises(ValueError, match="scales"):
         ExpressionModel(tiny_model.network, "fer5", scales=(1.0, 0.0))
+    tiny_model.network.save(tmp_path / "tiny.keras")
+    assert load_model("fer5", tmp_path / "tiny.keras", scales=[0.9, 1.0]).scales == (0.9, 1.0)  # a list does too
 
 
 def test_a_zoom_scales_the_face_about_its_centre() -> None:

@@ -21,6 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``expressions`` command group and the ``report`` command."""
     from expressions.config import OPTIMIZERS
     from expressions.presets import LABEL_SOURCES, PRESETS
+    from expressions.views import MULTISCALE
     from pipeline.cli import _Formatter, add_command, add_data_flag, add_preset_flag, add_training_flags
 
     group = subparsers.add_parser(
@@ -94,6 +95,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     compare.add_argument("model_a", metavar="A", help="a .keras model")
     compare.add_argument("model_b", metavar="B", help="another .keras model of the same preset")
     _faces_arguments(compare, "PublicTest")
+    compare.add_argument(
+        "--multiscale-b",
+        dest="scales_b",
+        action="store_const",
+        const=MULTISCALE,
+        help="read B's faces at the seven zooms of --multiscale, A's as the other flags say: name one model twice "
+        "to see what that reading gains",
+    )
     compare.add_argument("--out", default=None, help="write compare.json and compare.csv here")
 
     export = add_command(
@@ -194,6 +203,7 @@ def _compare(args: argparse.Namespace) -> int:
         args.out,
         tta=args.tta,
         scales=args.scales,
+        scales_b=args.scales_b,
         **_faces_options(args),
     )
     return 0

@@ -4,6 +4,7 @@ of the faces only one of them gets right (do they split evenly, as chance would 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,15 +47,18 @@ def compare_models(
     data_dir: str | os.PathLike[str] | None = None,
     labels: str = "fer2013",
     tta: bool = True,
-    scales: tuple[float, ...] = SINGLE_SCALE,
+    scales: Sequence[float] = SINGLE_SCALE,
     on_error: OnError = "raise",
+    scales_b: Sequence[float] | None = None,
 ) -> dict[str, Any]:
     """Read the same faces with two .keras models of ``preset`` (each at its own input size); print and, with
     ``out_dir``, write compare.json and compare.csv (one row per model). Defaults to the selection split, PublicTest:
-    choose between models there and read PrivateTest once, for the one chosen."""
+    choose between models there and read PrivateTest once, for the one chosen. Both read each face at ``scales``
+    unless ``scales_b`` gives B its own: naming one model twice then compares two readings of it."""
     rows, predictions, truth = [], [], None
-    for path in (model_a, model_b):
-        model = load_model(preset, str(path), tta, scales)
+    readings = {"A": tuple(scales), "B": tuple(scales if scales_b is None else scales_b)}
+    for path, zooms in zip((model_a, model_b), readings.values(), strict=True):
+        model = load_model(preset, str(path), tta, zooms)
         faces, model_truth, title, extra = labelled_faces(model, split, folder, data_dir, labels, on_error)
         if truth is not None and not np.array_equal(truth, model_truth):
             raise ValueError(f"{path} read other faces than {model_a}: compare models of one preset")
@@ -63,13 +67,13 @@ def compare_models(
         predictions.append(predicted)
         headline = summary(truth, predicted, model.preset.classes)
         headline.pop("faces")
-        rows.append({"model": str(path), "input_size": model.size, **headline})
+        rows.append({"model": str(path), "input_size": model.size, "views": model.views, **headline})
     table = pd.DataFrame(rows, index=pd.Index(["A", "B"], name="name"))
     result = {
         "title": title,
         **extra,
         "mirror_tta": tta,
-        "scales": list(scales),
+        "scales": {name: list(zooms) for name, zooms in readings.items()},
         "models": table.reset_index().to_dict("records"),
     }
     result.update(paired_counts(truth, *predictions))

@@ -344,3 +344,12 @@ def test_compare_command_reads_both_models_on_the_selection_split(
         assert row["accuracy"] == pytest.approx(np.mean(predicted[-1] == part.targets))
     assert written == {**written, **paired_counts(part.targets, *predicted)}
     assert pd.read_csv(out / "compare.csv", index_col="name").loc["B", "input_size"] == 64
+    # One model named twice, B read at seven zooms: a comparison of two readings of it.
+    argv = ["expressions", "compare", str(paths[0]), str(paths[0]), "--data", str(fer_data_dir), "--multiscale-b"]
+    assert main([*argv, "--out", str(out)]) == 0
+    written = json.loads((out / "compare.json").read_text())
+    assert written["scales"] == {"A": [1.0], "B": list(MULTISCALE)}
+    assert [row["views"] for row in written["models"]] == [2, 14]
+    part = preset_faces(samples, get_preset("fer5"), "PublicTest", tiny_model.size)
+    multiscale = ExpressionModel(tiny_model.network, "fer5", scales=MULTISCALE).probabilities(part.images)
+    assert written["models"][1]["accuracy"] == pytest.approx(np.mean(multiscale.argmax(axis=1) == part.targets))

@@ -27,8 +27,10 @@ def scaled(faces: np.ndarray, scale: float) -> np.ndarray:
 
 def with_views(faces: np.ndarray, scales: tuple[float, ...], mirror: bool) -> np.ndarray:
     """(V*N, S, S): ``faces`` at each of ``scales``, then all of those mirrored when ``mirror`` (view-major order)."""
-    batch = np.concatenate([scaled(faces, scale) for scale in scales])
-    return np.concatenate([batch, batch[:, :, ::-1]]) if mirror else batch
+    views = [scaled(faces, scale) for scale in scales]
+    if mirror:
+        views += [view[:, :, ::-1] for view in views]
+    return np.concatenate(views)  # the one copy of the batch
 
 
 def average_views(outputs: np.ndarray, views: int) -> np.ndarray:

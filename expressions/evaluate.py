@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +71,7 @@ def evaluate_model_file(
     model_path: str | os.PathLike[str] | None,
     out_dir: str | os.PathLike[str] | None,
     tta: bool = True,
-    scales: tuple[float, ...] = SINGLE_SCALE,
+    scales: Sequence[float] = SINGLE_SCALE,
     **kwargs: Any,
 ) -> dict[str, Any]:
     """Evaluate the shipped model of ``preset`` (or the .keras file at ``model_path``), read with ``tta`` (mirror

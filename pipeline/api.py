@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Sequence
 
 import expressions
 import keypoints
@@ -14,19 +15,25 @@ from pipeline.images import ColorOrder, ImageInput, load_picture
 from pipeline.result import AnnotationResult
 
 
-@functools.lru_cache(maxsize=4)
 def default_annotator(
     preset: str = "fer5",
     expression_model: str | None = None,
     keypoint_model: str | None = None,
     tta: bool = True,
-    scales: tuple[float, ...] = SINGLE_SCALE,
+    scales: Sequence[float] = SINGLE_SCALE,
 ) -> Annotator:
     """The Haar detector with the shipped models, or with the ``.keras`` files given, built once per combination.
 
     ``tta=False`` has both models read each face once instead of averaging it with its mirror image; ``scales`` has
     the expression model read each face at those zooms too (``expressions.views.MULTISCALE``).
     """
+    return _cached_annotator(preset, expression_model, keypoint_model, tta, tuple(scales))
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_annotator(
+    preset: str, expression_model: str | None, keypoint_model: str | None, tta: bool, scales: tuple[float, ...]
+) -> Annotator:
     return Annotator(
         keypoint_model=keypoints.load_model(keypoint_model, tta=tta),
         expression_model=expressions.load_model(preset, expression_model, tta=tta, scales=scales),

@@ -16,8 +16,10 @@ import keypoints
 from expressions.config import ExpressionConfig
 from expressions.inference import ExpressionModel
 from expressions.model import build_model
+from expressions.views import MULTISCALE
 from pipeline import Annotator, InvalidImageError, annotate
 from pipeline.annotator import face_crops
+from pipeline.api import default_annotator
 from pipeline.batch import annotate_files
 from pipeline.cli import main
 from pipeline.compiled import CompiledModel, CompiledModels
@@ -327,6 +329,10 @@ def test_bench_command_prints_and_writes_its_figures(tmp_path: Path, capsys: pyt
     figures = json.loads((tmp_path / "bench.json").read_text())
     assert figures["models"].startswith("keypoints 96x96, fer5 ") and "mirror" not in figures["models"]  # --no-tta
     assert figures["models"].endswith("at 7 scales")  # --multiscale
+    # the annotator the command built is cached, and a list of the same zooms finds it
+    assert default_annotator("fer5", None, None, False, list(MULTISCALE)) is default_annotator(
+        "fer5", None, None, False, MULTISCALE
+    )
     assert f"models: {figures['models']}" in printed
     assert figures["faces_in_frame"] == 1 and figures["video_frames"] == 4
     timings = [value for key, value in figures.items() if key.endswith(("_ms", "video_fps_detect_every_1"))]

@@ -57,12 +57,20 @@ def serving_weights(preset: str | Preset) -> Path:
 
 
 def to_gray_batch(batch: np.ndarray, size: int) -> np.ndarray:
-    """(N, H, W[, 1|3|4]) float faces (BGR order for colour) to (N, size, size) gray."""
+    """(N, H, W[, 1|3|4]) float faces in 0..255 (BGR order for colour) to (N, size, size) gray.
+
+    Faces of whole gray levels (uint8 input, such as the pipeline's crops) are made gray and resized as uint8, exactly
+    as training resized FER2013's faces: resizing them as floats instead skips that rounding and reads PublicTest 0.2
+    points lower for the shipped fer5.
+    """
+    whole = np.array_equal(batch, np.rint(batch))
     if batch.ndim == 4:
         channels = batch.shape[-1]
         batch = batch[..., 0] if channels == 1 else batch[..., :3] @ BGR_TO_GRAY
     if min(batch.shape[1:]) < 8:
         raise InvalidInputError(f"faces of {batch.shape[1]}x{batch.shape[2]} pixels are too small to classify")
+    if whole:
+        return resize_faces(np.rint(batch).astype(np.uint8), size).astype(np.float32)
     return resize_faces(batch, size)
 
 

@@ -188,7 +188,11 @@ def test_an_upsampling_network_reads_faces_as_training_prepared_them(fer_sample:
     _, keep = fer5.map_labels(training.labels)
     prepared = preset_faces(samples, fer5, "Training", 64).images[:8]
     assert prepared.shape == (8, 64, 64)
-    assert np.allclose(model.prepare(training.images[keep][:8])[..., 0], prepared, atol=1.0)  # uint8 fixed point
+    faces = training.images[keep][:8]
+    assert np.array_equal(model.prepare(faces)[..., 0], prepared)  # uint8 faces resized as training resized them
+    bgr = np.stack([cv2.cvtColor(f, cv2.COLOR_GRAY2BGR) for f in faces])
+    assert np.array_equal(model.prepare(bgr)[..., 0], prepared)
+    assert np.allclose(model.prepare(faces / 255.0)[..., 0], prepared, atol=1.0)  # floats are resized as floats
     assert model.prepare(training.images[:0]).shape == (0, 64, 64, 1)  # a frame without faces
 
 

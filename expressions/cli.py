@@ -41,6 +41,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_preset_flag(train, defaults.preset)
     train.add_argument("--labels", choices=LABEL_SOURCES, default=defaults.labels, help="label source")
     train.add_argument(
+        "--ferplus-extra",
+        action="store_true",
+        help="also fit the Training faces the preset drops by their FER2013 label (e.g. Fear for fer5) whose FER+ "
+        "majority names one of its classes, labelled by that majority",
+    )
+    train.add_argument(
         "--input-size",
         type=int,
         default=defaults.input_size,
@@ -165,6 +171,7 @@ def _train(args: argparse.Namespace) -> int:
         **training_fields(args, ExpressionConfig),
         preset=args.preset,
         labels=args.labels,
+        ferplus_extra=args.ferplus_extra,
         optimizer=args.optimizer,
         input_size=args.input_size,
         stage_filters=tuple(args.stage_filters),

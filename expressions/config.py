@@ -20,6 +20,7 @@ class ExpressionConfig(JsonConfig):
     preset: str = "fer5"
     labels: str = "fer2013"  # or "ferplus" (FER+ majority votes), "agreed" (faces where the two agree)
     ferplus_mix: float = 0.0  # training targets: (1 - mix) * one-hot label + mix * the face's FER+ vote shares
+    ferplus_extra: bool = False  # also fit the Training faces the preset drops whose FER+ majority names its class
     input_size: int = 48
     # model
     stem_filters: int = 32
@@ -83,6 +84,11 @@ class ExpressionConfig(JsonConfig):
         ):
             if value not in valid:
                 raise InvalidInputError(f"ExpressionConfig.{field} must be one of {', '.join(valid)}, not {value!r}")
+        if self.ferplus_extra and self.labels != "fer2013":
+            raise InvalidInputError(
+                f"ExpressionConfig.ferplus_extra adds faces by their FER2013 label, so it needs labels='fer2013', "
+                f"not {self.labels!r}"
+            )
         if min(self.stage_filters, default=0) < 1:
             raise InvalidInputError(
                 f"ExpressionConfig.stage_filters must give one or more stages a positive width, "

@@ -13,7 +13,7 @@ import numpy as np
 
 from expressions.augment import ExpressionAugmenter, mixup
 from expressions.config import ExpressionConfig
-from expressions.datasets import ExpressionSamples, ferplus_votes, load_fer2013
+from expressions.datasets import ExpressionSamples, ferplus_votes, load_fer2013, with_ferplus_labels
 from expressions.inference import ExpressionModel, resize_faces
 from expressions.model import HEAD, build_model
 from expressions.presets import FER2013_CLASSES, Preset, can_serve, class_columns, get_preset
@@ -35,12 +35,29 @@ class LabelledFaces:
     rows: np.ndarray  # (N,) row in fer2013.csv
     usage: str
 
+    def joined(self, other: LabelledFaces) -> LabelledFaces:
+        """These faces followed by ``other``'s (same split, same size)."""
+        return LabelledFaces(
+            np.concatenate([self.images, other.images]),
+            np.concatenate([self.targets, other.targets]),
+            np.concatenate([self.rows, other.rows]),
+            self.usage,
+        )
+
 
 def preset_faces(samples: ExpressionSamples, preset: Preset, usage: str, size: int) -> LabelledFaces:
     """One split's faces that ``preset`` keeps, resized to ``size`` if needed."""
     part = samples.split(usage)
     targets, keep = preset.map_labels(part.labels)
     return LabelledFaces(resize_faces(part.images[keep], size), targets, part.rows[keep], usage)
+
+
+def ferplus_extra_faces(samples: ExpressionSamples, preset: Preset, size: int, ferplus_csv: Path) -> LabelledFaces:
+    """Training faces ``preset`` drops by their FER2013 label (e.g. Fear for fer5) whose FER+ majority names one of its
+    classes, labelled by that majority (fer5 gains 2,463: 845 of them FER2013 Fear faces that FER+ calls Sad)."""
+    part = samples.split(TRAIN_SPLIT)
+    dropped = part.subset(preset.from_fer2013[part.labels] < 0)
+    return preset_faces(with_ferplus_labels(dropped, ferplus_csv), preset, TRAIN_SPLIT, size)
 
 
 def quick_subset(faces: LabelledFaces, per_class: int = QUICK_PER_CLASS) -> LabelledFaces:
@@ -155,6 +172,8 @@ def training_faces(
     samples = load_fer2013(data_dir=data_dir, on_error=on_error, labels=config.labels)
     preset = get_preset(config.preset)
     fit = preset_faces(samples, preset, TRAIN_SPLIT, config.input_size)
+    if config.ferplus_extra:
+        fit = fit.joined(ferplus_extra_faces(samples, preset, config.input_size, dataset_file(FERPLUS, data_dir)))
     select = preset_faces(samples, preset, SELECT_SPLIT, config.input_size)
     return (quick_subset(fit), quick_subset(select)) if quick else (fit, select)
 

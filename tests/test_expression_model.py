@@ -14,14 +14,15 @@ from sklearn.metrics import classification_report
 
 from expressions.compare import paired_counts
 from expressions.config import ExpressionConfig
-from expressions.datasets import load_fer2013
+from expressions.datasets import ferplus_majority, load_fer2013
 from expressions.export import export_run, used_ferplus
 from expressions.inference import ExpressionModel, load_model
 from expressions.model import build_model
-from expressions.presets import class_columns, get_preset
+from expressions.presets import FER2013_CLASSES, class_columns, get_preset
 from expressions.train import compiled_model, preset_faces, train, training_faces, transfer_classifier
 from expressions.views import MULTISCALE, scaled
 from pipeline.cli import main
+from pipeline.datadir import FERPLUS, dataset_file
 from pipeline.errors import InvalidInputError
 from pipeline.training import RunFiles, run_stages, transfer_weights
 
@@ -36,6 +37,21 @@ def test_no_private_test_row_reaches_training_or_selection(data_dir: Path, fer_c
     assert len(fit.rows) == 28709 and len(select.rows) == 3589
     fer5_fit, _ = training_faces(ExpressionConfig(preset="fer5"), data_dir, quick=False)
     assert len(fer5_fit.rows) == 3995 + 436 + 4830 + 7215 + 3171  # Fear and Neutral dropped
+
+
+def test_ferplus_extra_adds_training_faces_the_preset_drops_by_their_ferplus_majority(
+    data_dir: Path, fer_csv: Path
+) -> None:
+    fit, select = training_faces(ExpressionConfig(preset="fer5", ferplus_extra=True), data_dir, quick=False)
+    table = pd.read_csv(fer_csv, usecols=["emotion", "Usage"])
+    assert set(table["Usage"].to_numpy()[fit.rows]) == {"Training"} and len(set(fit.rows)) == len(fit.rows)
+    assert len(select.rows) == 3589 - 496 - 607  # selection stays the preset's PublicTest faces (Fear, Neutral out)
+    extra = slice(3995 + 436 + 4830 + 7215 + 3171, None)
+    assert len(fit.rows[extra]) == 2463
+    assert set(np.array(FER2013_CLASSES)[table["emotion"].to_numpy()[fit.rows[extra]]]) == {"Fear", "Neutral"}
+    majority = ferplus_majority(pd.read_csv(dataset_file(FERPLUS, data_dir)))[fit.rows[extra]]
+    named = np.array(get_preset("fer5").classes)[fit.targets[extra]]
+    assert np.array_equal(np.array(FER2013_CLASSES)[majority], named)
 
 
 @pytest.fixture(scope="module")
@@ -117,6 +133,7 @@ def tiny_model() -> ExpressionModel:
         ({"preset": "fer6"}, "preset must be one of fer5, fer7, fer5-neutral, not 'fer6'"),
         ({"labels": "votes"}, "labels must be one of fer2013, ferplus, agreed, not 'votes'"),
         ({"optimizer": "adam"}, "optimizer must be one of adamw, sgd, not 'adam'"),
+        ({"ferplus_extra": True, "labels": "agreed"}, "ferplus_extra adds faces by their FER2013 label"),
     ],
 )
 def test_a_config_names_an_unknown_choice_when_made(fields: dict[str, str], message: str) -> None:

@@ -77,6 +77,10 @@ def test_help_and_the_stage_packages_load_without_keras() -> None:
         (["expressions", "train", "--blocks-per-stage", "2", "2"], "blocks_per_stage must give each of the 3 stages"),
         (["expressions", "train", "--blocks-per-stage", "2", "0", "2"], "at least one block, not (2, 0, 2)"),
         (["expressions", "train", "--stage-filters", "64", "0", "256"], "positive width, not (64, 0, 256)"),
+        (
+            ["expressions", "train", "--ferplus-extra", "--labels", "ferplus"],
+            "ferplus_extra adds faces by their FER2013",
+        ),
         (["keypoints", "train", "--scale", "1.2"], "scale_range must be 0 < low <= high"),
         (["keypoints", "train", "--rotation-deg", "-5"], "rotation_deg must be >= 0"),
     ],

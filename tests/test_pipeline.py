@@ -85,11 +85,27 @@ def test_a_large_batch_goes_through_in_chunks_with_the_same_outputs() -> None:
     small = keras.Sequential([keras.Input((4, 4, 1)), keras.layers.Flatten(), keras.layers.Dense(3)])
     batch = np.random.default_rng(0).normal(size=(10, 4, 4, 1)).astype(np.float32)
     model, sizes = CompiledModel(small, chunk=4), []
-    whole = model._call
-    model._call = lambda part: sizes.append(len(part)) or whole(part)
+    whole = model._call._call
+    model._call._call = lambda part: sizes.append(len(part)) or whole(part)
     chunked = model(batch)
     assert sizes == [4, 4, 2] and chunked.shape == (10, 3)
     np.testing.assert_allclose(chunked, small(batch), atol=1e-5)
+
+
+def test_two_models_in_chunks_keep_each_batch_whole_and_in_order() -> None:
+    # A crowd's keypoint crops and its many more expression views (14 per face at seven zooms) share each call.
+    small = keras.Sequential([keras.Input((4, 4, 1)), keras.layers.Flatten(), keras.layers.Dense(3)])
+    other = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    rng = np.random.default_rng(1)
+    faces, rows = rng.normal(size=(3, 4, 4, 1)).astype(np.float32), rng.normal(size=(9, 2)).astype(np.float32)
+    both, sizes = CompiledModels(small, other, chunk=4), []
+    whole = both._call
+    both._call = lambda *parts: sizes.append(tuple(map(len, parts))) or whole(*parts)
+    first, second = both(faces, rows)
+    assert sizes == [(3, 4), (1, 4), (1, 1)]  # the spent batch is padded with one row, then dropped
+    assert first.shape == (3, 3) and second.shape == (9, 1)
+    np.testing.assert_allclose(first, small(faces), atol=1e-5)
+    np.testing.assert_allclose(second, other(rows), atol=1e-5)
 
 
 def test_two_faces_side_by_side(annotator: Annotator) -> None:

@@ -105,7 +105,7 @@ class ExpressionModel:
         scales: Sequence[float] = SINGLE_SCALE,
     ) -> None:
         if not scales or min(scales) <= 0:
-            raise ValueError(f"scales must be one or more positive zooms, got {scales}")
+            raise InvalidInputError(f"scales must be one or more positive zooms, got {scales}")
         self.network = network
         self.preset = get_preset(preset)
         self.tta = tta

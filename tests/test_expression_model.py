@@ -182,7 +182,7 @@ def test_multiscale_reading_averages_the_face_at_each_zoom(
     expected = np.mean(each, axis=0)
     assert np.allclose(probs, expected / expected.sum(axis=1, keepdims=True), atol=1e-5)
     assert multiscale.probabilities(faces[:0]).shape == (0, 5)  # a frame without faces
-    with pytest.raises(ValueError, match="scales"):
+    with pytest.raises(InvalidInputError, match="scales must be one or more positive zooms"):
         ExpressionModel(tiny_model.network, "fer5", scales=(1.0, 0.0))
     tiny_model.network.save(tmp_path / "tiny.keras")
     assert load_model("fer5", tmp_path / "tiny.keras", scales=[0.9, 1.0]).scales == (0.9, 1.0)  # a list does too

@@ -14,6 +14,7 @@ FLOAT_FLAGS = {
     "mixup_alpha": "mixup: blend faces and targets across a batch with lambda ~ Beta(alpha, alpha); 0 turns it off",
     "class_weight_power": "sample weight ~ (1 / class frequency) ** power: 0 none, 1 fully balanced",
     "weight_decay": "L2 penalty on the kernels (AdamW also decays every weight by it, decoupled)",
+    "label_smoothing": "share of each training target spread evenly over the classes (0 turns it off)",
 }
 
 

@@ -71,6 +71,7 @@ def test_help_and_the_stage_packages_load_without_keras() -> None:
         (["expressions", "train", "--ferplus-mix", "1.5"], "ferplus_mix must lie in [0, 1], not 1.5"),
         (["expressions", "train", "--erase-prob", "-0.1"], "erase_prob must lie in [0, 1]"),
         (["expressions", "train", "--mixup-alpha", "-0.2"], "mixup_alpha must be >= 0, not -0.2"),
+        (["expressions", "train", "--label-smoothing", "1.2"], "label_smoothing must lie in [0, 1], not 1.2"),
         (["expressions", "train", "--learning-rate", "0"], "learning_rate must be > 0"),
         (["expressions", "train", "--weight-decay", "-0.0001"], "weight_decay must be >= 0, not -0.0001"),
         (["expressions", "train", "--input-size", "0"], "input_size must be > 0"),

@@ -17,6 +17,7 @@ from expressions.inference import load_model
 from expressions.report import summary
 from expressions.views import SINGLE_SCALE
 from pipeline.atomic import write_json, write_text
+from pipeline.errors import InvalidInputError
 from pipeline.rows import OnError
 
 SELECTION_SPLIT = "PublicTest"
@@ -61,7 +62,7 @@ def compare_models(
         model = load_model(preset, str(path), tta, zooms)
         faces, model_truth, title, extra = labelled_faces(model, split, folder, data_dir, labels, on_error)
         if truth is not None and not np.array_equal(truth, model_truth):
-            raise ValueError(f"{path} read other faces than {model_a}: compare models of one preset")
+            raise InvalidInputError(f"{path} read other faces than {model_a}: compare models of one preset")
         truth = model_truth
         predicted = predict_all(model, faces)
         predictions.append(predicted)

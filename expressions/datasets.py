@@ -14,7 +14,7 @@ from expressions.presets import FER2013_CLASSES, FERPLUS_COLUMNS, LABEL_SOURCES,
 from pipeline.atomic import write_atomic
 from pipeline.checksum import sha256_file
 from pipeline.datadir import FER2013, FERPLUS, cache_dir, dataset_file
-from pipeline.errors import DataFormatError
+from pipeline.errors import DataFormatError, InvalidInputError
 from pipeline.rows import OnError, parse_pixels, report_bad_rows
 
 FER_SIZE = 48
@@ -43,7 +43,7 @@ class ExpressionSamples:
     def split(self, usage: str) -> ExpressionSamples:
         """Only the rows of one Usage split."""
         if usage not in USAGES:
-            raise ValueError(f"unknown split {usage!r}; FER2013 has {', '.join(USAGES)}")
+            raise InvalidInputError(f"unknown split {usage!r}; FER2013 has {', '.join(USAGES)}")
         return self.subset(self.usage == usage)
 
     def class_counts(self) -> pd.DataFrame:
@@ -130,7 +130,7 @@ def load_fer2013(
         return with_ferplus_labels(samples, dataset_file(FERPLUS, data_dir))
     if labels == "agreed":
         return agreed_with_ferplus(samples, dataset_file(FERPLUS, data_dir))
-    raise ValueError(f"labels must be one of {', '.join(LABEL_SOURCES)}, not {labels!r}")
+    raise InvalidInputError(f"labels must be one of {', '.join(LABEL_SOURCES)}, not {labels!r}")
 
 
 def ferplus_votes(ferplus_csv: Path, rows: np.ndarray) -> np.ndarray:

@@ -91,4 +91,4 @@ def get_preset(name: str | Preset = DEFAULT_PRESET) -> Preset:
     try:
         return PRESETS[name]
     except KeyError:
-        raise ValueError(f"unknown expression preset {name!r}; choose from {', '.join(PRESETS)}") from None
+        raise InvalidInputError(f"unknown expression preset {name!r}; choose from {', '.join(PRESETS)}") from None

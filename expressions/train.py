@@ -18,6 +18,7 @@ from expressions.inference import ExpressionModel, resize_faces
 from expressions.model import HEAD, build_model
 from expressions.presets import FER2013_CLASSES, Preset, can_serve, class_columns, get_preset
 from pipeline.datadir import FERPLUS, dataset_file
+from pipeline.errors import InvalidInputError
 from pipeline.rows import OnError
 from pipeline.training import ShuffledBatches, cosine_schedule, fit_configured, seed_everything, transfer_weights
 
@@ -83,7 +84,7 @@ def blended_targets(
     if votes is None or mix == 0.0:
         return onehot
     if not 0.0 <= mix <= 1.0:
-        raise ValueError(f"ferplus_mix must lie in [0, 1], not {mix}")
+        raise InvalidInputError(f"ferplus_mix must lie in [0, 1], not {mix}")
     counts = votes[:, class_columns(len(FER2013_CLASSES), preset)]
     total = counts.sum(axis=1, keepdims=True)
     shares = np.where(total > 0, counts / np.maximum(total, 1.0), onehot)

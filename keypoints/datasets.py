@@ -19,7 +19,7 @@ from keypoints.constants import (
     NUM_KEYPOINTS,
 )
 from pipeline.datadir import KAGGLE_KEYPOINTS, YOUTUBE_FACES_KEYPOINTS, dataset_file
-from pipeline.errors import DataFormatError
+from pipeline.errors import DataFormatError, InvalidInputError
 from pipeline.rows import OnError, parse_pixels, report_bad_rows
 
 IBUG68_COLUMNS = 136  # x0, y0, ..., x67, y67
@@ -43,7 +43,7 @@ def ibug68_to_kaggle15(points68: np.ndarray) -> np.ndarray:
     """Map (..., 68, 2) iBUG/300-W landmarks to the (..., 15, 2) Kaggle keypoints."""
     points68 = np.asarray(points68, dtype=np.float64)
     if points68.shape[-2:] != (68, 2):
-        raise ValueError(f"expected (..., 68, 2) landmarks, got shape {points68.shape}")
+        raise InvalidInputError(f"expected (..., 68, 2) landmarks, got shape {points68.shape}")
     mapped = [points68[..., list(IBUG68_TO_KAGGLE15[name]), :].mean(axis=-2) for name in KEYPOINT_NAMES]
     return np.stack(mapped, axis=-2).astype(np.float32)
 

@@ -18,7 +18,7 @@ from keypoints.plots import keypoint_grid, per_keypoint_error
 from keypoints.split import split_by_person
 from keypoints.train import TrainResult, load_crops
 from pipeline.atomic import write_json, write_text
-from pipeline.errors import DataFormatError, DataNotFoundError
+from pipeline.errors import DataFormatError, DataNotFoundError, InvalidInputError
 from pipeline.figures import save_figure
 from pipeline.rows import OnError
 
@@ -36,7 +36,7 @@ def split_crops(
     """The crops of one part of ``config``'s person split: by default the test people, never trained on and
     never used to pick a checkpoint ("val" and "train" read the other people, e.g. to compare fit and bias)."""
     if part not in SPLIT_PARTS:
-        raise ValueError(f"unknown split part {part!r}; expected one of {tuple(SPLIT_PARTS)}")
+        raise InvalidInputError(f"unknown split part {part!r}; expected one of {tuple(SPLIT_PARTS)}")
     crops = load_crops(data_dir, kaggle_csv, on_error)
     split = split_by_person(crops.groups, config.test_fraction, config.val_fraction, config.split_seed)
     return crops.subset(getattr(split, part))

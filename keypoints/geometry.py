@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 
 from keypoints.constants import FLIP_PERMUTATION, NUM_KEYPOINTS
+from pipeline.errors import InvalidInputError
 
 LabelOffset = float | Sequence[Sequence[float]]
 
@@ -18,7 +19,9 @@ def label_offsets(offset: LabelOffset) -> np.ndarray:
         return np.tile(np.array([[float(offset), 0.0]], dtype=np.float32), (NUM_KEYPOINTS, 1))  # type: ignore[arg-type]
     offsets = np.asarray(offset, dtype=np.float32)
     if offsets.shape != (NUM_KEYPOINTS, 2):
-        raise ValueError(f"label offsets must be a number or one (dx, dy) per keypoint, got shape {offsets.shape}")
+        raise InvalidInputError(
+            f"label offsets must be a number or one (dx, dy) per keypoint, got shape {offsets.shape}"
+        )
     return offsets
 
 

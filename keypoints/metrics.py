@@ -7,6 +7,7 @@ import pandas as pd
 
 from keypoints.constants import KEYPOINT_NAMES, NME_NORMALISERS
 from keypoints.geometry import mirror_keypoints
+from pipeline.errors import InvalidInputError
 
 THRESHOLDS_PX = (2.0, 4.0)
 
@@ -22,7 +23,7 @@ def keypoint_metrics(predicted: np.ndarray, truth: np.ndarray) -> tuple[dict[str
     predicted = np.asarray(predicted, dtype=np.float64)
     truth = np.asarray(truth, dtype=np.float64)
     if predicted.shape != truth.shape or predicted.shape[1:] != (len(KEYPOINT_NAMES), 2):
-        raise ValueError(f"expected matching (N, 15, 2) arrays, got {predicted.shape} and {truth.shape}")
+        raise InvalidInputError(f"expected matching (N, 15, 2) arrays, got {predicted.shape} and {truth.shape}")
     error = predicted - truth
     squared = error**2
     distance = np.sqrt(squared.sum(axis=-1))  # NaN where the point is missing

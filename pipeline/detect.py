@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 
 from pipeline.crop import Box
+from pipeline.errors import InvalidInputError
 
 #: Between two frames a tracked face keeps its size within this ratio either way.
 NEAR_SIZE_RATIO = 1.3
@@ -78,9 +79,9 @@ class HaarFaceDetector(FaceDetector):
         cascade: str = "haarcascade_frontalface_default.xml",
     ) -> None:
         if scale_factor <= 1.0:
-            raise ValueError(f"scale_factor must be > 1, got {scale_factor}")
+            raise InvalidInputError(f"scale_factor must be > 1, got {scale_factor}")
         if min_neighbors < 0 or min_size < 1 or max_side < 32:
-            raise ValueError("min_neighbors >= 0, min_size >= 1 and max_side >= 32 are required")
+            raise InvalidInputError("min_neighbors >= 0, min_size >= 1 and max_side >= 32 are required")
         path = cv2.data.haarcascades + cascade
         self._cascade = cv2.CascadeClassifier(path)
         if self._cascade.empty():
@@ -142,7 +143,7 @@ def get_detector(name: str = "haar", **params: Any) -> FaceDetector:
     try:
         return DETECTORS[name](**params)
     except KeyError:
-        raise ValueError(f"unknown face detector {name!r}; choose from {sorted(DETECTORS)}") from None
+        raise InvalidInputError(f"unknown face detector {name!r}; choose from {sorted(DETECTORS)}") from None
 
 
 def around(gray: np.ndarray, box: Box, margin: float) -> tuple[int, int, np.ndarray]:

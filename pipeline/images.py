@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from pipeline.errors import InvalidImageError
+from pipeline.errors import InvalidImageError, InvalidInputError
 
 #: File suffixes read as images when a folder is searched.
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".pgm", ".ppm"})
@@ -84,7 +84,7 @@ def to_uint8(array: np.ndarray) -> np.ndarray:
 def load_picture(image: ImageInput | None, color: ColorOrder = "bgr") -> Picture:
     """Check and convert any accepted input: a path, a NumPy array (BGR/RGB per ``color``, gray, BGRA) or PIL image."""
     if color not in ("bgr", "rgb"):
-        raise ValueError(f"color must be 'bgr' or 'rgb', not {color!r}")
+        raise InvalidInputError(f"color must be 'bgr' or 'rgb', not {color!r}")
     if image is None:
         raise InvalidImageError("image is None; pass a file path, a NumPy array or a PIL image")
     if isinstance(image, (str, os.PathLike)):

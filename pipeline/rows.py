@@ -9,7 +9,7 @@ from typing import Literal
 
 import numpy as np
 
-from pipeline.errors import DataFormatError
+from pipeline.errors import DataFormatError, InvalidInputError
 
 OnError = Literal["raise", "skip"]
 logger = logging.getLogger("facexpr")
@@ -37,7 +37,7 @@ def report_bad_rows(problems: Iterable[str], source: Path | str, on_error: OnErr
     """Raise ``DataFormatError`` listing ``problems`` (``on_error='raise'``) or log how many were skipped."""
     problems = list(problems)
     if on_error not in ("raise", "skip"):
-        raise ValueError(f"on_error must be 'raise' or 'skip', not {on_error!r}")
+        raise InvalidInputError(f"on_error must be 'raise' or 'skip', not {on_error!r}")
     if not problems:
         return problems
     shown = "; ".join(problems[:_SHOWN]) + (

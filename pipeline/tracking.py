@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.detect import Detection, FaceDetector, box_iou
+from pipeline.errors import InvalidInputError
 
 #: Two tracked boxes overlapping more than this are one face.
 SAME_FACE_IOU = 0.5
@@ -27,7 +28,7 @@ class TrackingDetector(FaceDetector):
 
     def __init__(self, detector: FaceDetector, every: int = DETECT_EVERY, margin: float = 0.5) -> None:
         if every < 1:
-            raise ValueError(f"every must be >= 1 frame, got {every}")
+            raise InvalidInputError(f"every must be >= 1 frame, got {every}")
         self.detector, self.every, self.margin = detector, every, margin
         self.min_size = detector.min_size
         self.reset()

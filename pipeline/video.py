@@ -68,7 +68,7 @@ class Smoother:
 
     def __init__(self, strength: float) -> None:
         if not 0.0 <= strength < 1.0:
-            raise ValueError(f"smoothing must be in [0, 1), got {strength}")
+            raise InvalidInputError(f"smoothing must be in [0, 1), got {strength}")
         self.strength = strength
         self.previous: list[Face] = []
 

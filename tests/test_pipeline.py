@@ -272,6 +272,23 @@ def test_a_bad_video_source_is_named_and_nothing_is_written(
     assert not list(tmp_path.glob("out*"))
 
 
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [(["--smoothing", "1.5"], "smoothing must be in [0, 1), got 1.5"), (["--detect-every", "0"], "every must be >= 1")],
+)
+@pytest.mark.usefixtures("default_is_test_annotator")
+def test_out_of_range_video_flags_are_named_and_nothing_is_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], flags: list[str], message: str
+) -> None:
+    source = tmp_path / "clip.mp4"
+    writer = cv2.VideoWriter(str(source), cv2.VideoWriter_fourcc(*"mp4v"), 10.0, (64, 48))
+    writer.write(np.zeros((48, 64, 3), np.uint8))
+    writer.release()
+    assert main(["video", str(source), "-o", str(tmp_path / "out.mp4"), *flags]) == 2
+    assert f"facexpr: error: {message}" in capsys.readouterr().err
+    assert not list(tmp_path.glob("out*"))
+
+
 def _truncated_jpeg(tmp_path: Path) -> Path:
     encoded = cv2.imencode(".jpg", sample_photo())[1].tobytes()
     path = tmp_path / "cut.jpg"

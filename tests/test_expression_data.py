@@ -13,7 +13,7 @@ from expressions.datasets import agreed_with_ferplus, ferplus_majority, ferplus_
 from expressions.presets import FER2013_CLASSES, PRESETS, get_preset
 from expressions.train import LabelledFaces, blended_targets
 from pipeline.datadir import FERPLUS, dataset_file
-from pipeline.errors import DataFormatError
+from pipeline.errors import DataFormatError, InvalidInputError
 
 
 def test_preset_mapping() -> None:
@@ -25,7 +25,7 @@ def test_preset_mapping() -> None:
     assert indices.tolist() == [0, 2, 3]
     assert get_preset("fer7").classes == FER2013_CLASSES
     assert get_preset("fer5-neutral").from_fer2013.tolist() == [0, -1, -1, 1, 2, 3, 4]
-    with pytest.raises(ValueError, match="fer5, fer7"):
+    with pytest.raises(InvalidInputError, match="fer5, fer7"):
         get_preset("fer6")
     assert set(PRESETS) == {"fer5", "fer7", "fer5-neutral"}
 
@@ -98,7 +98,7 @@ def test_ferplus_votes_blend_into_training_targets(data_dir: Path) -> None:
     np.testing.assert_allclose(targets[0], [0.75, 1 / 6, 1 / 12, 0, 0], rtol=1e-6)  # Angry, Disgust, Sad, ...
     np.testing.assert_array_equal(targets[1], np.eye(5)[3])
     np.testing.assert_array_equal(blended_targets(faces, fer5, votes, mix=0.0), np.eye(5)[[0, 3]])
-    with pytest.raises(ValueError, match="ferplus_mix"):
+    with pytest.raises(InvalidInputError, match="ferplus_mix"):
         blended_targets(faces, fer5, votes, mix=1.5)
 
 
@@ -124,5 +124,5 @@ def test_agreed_labels_keep_the_faces_ferplus_confirms(fer_sample: Path, data_di
     assert agreed.rows.tolist() == np.flatnonzero(majority == training.labels).tolist()
     assert np.array_equal(agreed.labels, majority[agreed.rows])
     assert 0 not in agreed.rows  # row 0 is Angry in FER2013, but 4 of its FER+ votes say Neutral against 3 for anger
-    with pytest.raises(ValueError, match="fer2013, ferplus, agreed"):
+    with pytest.raises(InvalidInputError, match="fer2013, ferplus, agreed"):
         load_fer2013(fer_sample, labels="crowd")

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.stats import binomtest
 from sklearn.metrics import ConfusionMatrixDisplay, classification_report, confusion_matrix, f1_score
 
 from pipeline.atomic import write_json, write_text
@@ -33,6 +34,13 @@ def summary(truth: np.ndarray, predicted: np.ndarray, classes: tuple[str, ...]) 
         "macro_f1": float(f1_score(truth, predicted, labels=labels, average="macro", zero_division=0)),
         "weighted_f1": float(f1_score(truth, predicted, labels=labels, average="weighted", zero_division=0)),
     }
+
+
+def accuracy_interval(truth: np.ndarray, predicted: np.ndarray, confidence: float = 0.95) -> tuple[float, float]:
+    """The Wilson score interval of the accuracy: where the true rate plausibly lies, given this many faces."""
+    right = int(np.sum(truth == predicted))
+    interval = binomtest(right, len(truth)).proportion_ci(confidence_level=confidence, method="wilson")
+    return float(interval.low), float(interval.high)
 
 
 def confusion_figure(truth: np.ndarray, predicted: np.ndarray, classes: tuple[str, ...], title: str) -> plt.Figure:
@@ -63,6 +71,9 @@ def write_report(
     print(f"Classification report: {title}")
     print(classification_report(truth, predicted, digits=4, **options))
     result = {"title": title, "classes": list(classes), **summary(truth, predicted, classes), **(extra or {})}
+    if len(truth):
+        low, high = result["accuracy_ci95"] = accuracy_interval(truth, predicted)
+        print(f"accuracy 95% interval (Wilson, {len(truth)} faces): {low:.4f} to {high:.4f}\n")
     result["report"] = classification_report(truth, predicted, output_dict=True, **options)
     table = classification_table(result["report"])
     result["confusion_matrix"] = confusion_matrix(truth, predicted, labels=labels).tolist()

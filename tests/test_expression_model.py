@@ -10,6 +10,7 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.stats import binomtest
 from sklearn.metrics import classification_report
 
 from expressions.compare import paired_counts
@@ -299,6 +300,11 @@ def test_report_command_matches_scikit_learn(
     )
     written = json.loads((out / "report.json").read_text())
     assert written["accuracy"] == pytest.approx(expected["accuracy"])
+    low, high = written["accuracy_ci95"]
+    assert 0.0 <= low <= written["accuracy"] <= high <= 1.0 and low < high
+    wilson = binomtest(int(np.sum(truth == predicted)), len(truth)).proportion_ci(method="wilson")
+    assert (low, high) == pytest.approx((wilson.low, wilson.high))
+    assert f"accuracy 95% interval (Wilson, {len(truth)} faces): {low:.4f} to {high:.4f}" in printed
     for name in get_preset("fer5").classes:
         for metric in ("precision", "recall", "f1-score", "support"):
             assert written["report"][name][metric] == pytest.approx(expected[name][metric])

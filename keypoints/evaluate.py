@@ -13,7 +13,7 @@ from keypoints.config import KeypointConfig
 from keypoints.constants import KEYPOINT_NAMES, SPLIT_PARTS
 from keypoints.crops import CropSet
 from keypoints.inference import MODEL_FILE, KeypointModel, config_for, load_model
-from keypoints.metrics import keypoint_metrics, mirror_habit
+from keypoints.metrics import keypoint_metrics, mirror_habit, rmse_interval
 from keypoints.plots import keypoint_grid, per_keypoint_error
 from keypoints.split import split_by_person
 from keypoints.train import TrainResult, load_crops
@@ -55,6 +55,8 @@ def evaluate_model(
     overall.update(
         people=int(len(np.unique(crops.groups))), detected_share=float(np.mean(crops.detected)), flip_tta=model.tta
     )
+    if overall["people"] > 1:
+        overall["rmse_px_ci95"] = rmse_interval(predicted, crops.keypoints, crops.groups)
     print(f"Keypoints on {title}: {overall['faces']} faces of {overall['people']} people")
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     print(
@@ -62,6 +64,9 @@ def evaluate_model(
         f"within 2 px {overall['within_2px']:.1%} | within 4 px {overall['within_4px']:.1%} | "
         f"bias x {overall['bias_x_px']:+.2f} px, y {overall['bias_y_px']:+.2f} px"
     )
+    if "rmse_px_ci95" in overall:
+        low, high = overall["rmse_px_ci95"]
+        print(f"RMSE 95% interval, resampling the {overall['people']} people: {low:.3f} to {high:.3f} px")
     result = {"overall": overall, "per_keypoint": table.to_dict(orient="records")}
     if model.tta:  # the same call read each face once too
         result["single_read"] = keypoint_metrics(points, crops.keypoints)[0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy.stats import bootstrap
 
 from keypoints.constants import KEYPOINT_NAMES, NME_NORMALISERS
 from keypoints.geometry import mirror_keypoints
@@ -52,6 +53,29 @@ def keypoint_metrics(predicted: np.ndarray, truth: np.ndarray) -> tuple[dict[str
         overall[f"within_{threshold:g}px"] = float(np.nanmean(within))
         table[f"within_{threshold:g}px"] = np.nanmean(within, axis=0)
     return overall, table
+
+
+def rmse_interval(
+    predicted: np.ndarray, truth: np.ndarray, groups: np.ndarray, confidence: float = 0.95, seed: int = 0
+) -> tuple[float, float]:
+    """The bootstrap (BCa) interval of the RMSE when whole people are resampled: a person's faces are alike, so the
+    people, not the faces, are the independent draws. Needs two or more people."""
+    squared = ((np.asarray(predicted, np.float64) - truth) ** 2).reshape(len(truth), -1)
+    present = np.isfinite(squared)
+    person = np.unique(np.asarray(groups), return_inverse=True)[1]
+    if person.max(initial=0) < 1:
+        raise InvalidInputError("an RMSE interval over people needs faces of two or more people")
+    sums = np.bincount(person, weights=np.where(present, squared, 0.0).sum(axis=1))
+    counts = np.bincount(person, weights=present.sum(axis=1))
+    interval = bootstrap(
+        (sums, counts),
+        lambda s, c, axis: np.sqrt(s.sum(axis=axis) / c.sum(axis=axis)),
+        paired=True,
+        vectorized=True,
+        confidence_level=confidence,
+        rng=np.random.default_rng(seed),
+    ).confidence_interval
+    return float(interval.low), float(interval.high)
 
 
 def mirror_habit(predicted: np.ndarray, predicted_on_mirror: np.ndarray, size: int) -> np.ndarray:

@@ -17,7 +17,7 @@ from keypoints.datasets import load_youtube_faces, person_of
 from keypoints.evaluate import parse_label_offset, split_crops
 from keypoints.export import export_run
 from keypoints.inference import MODEL_FILE, KeypointModel, config_for, load_model
-from keypoints.metrics import keypoint_metrics
+from keypoints.metrics import keypoint_metrics, rmse_interval
 from keypoints.model import build_model
 from keypoints.split import split_by_person
 from keypoints.train import QUICK_VAL, train
@@ -47,6 +47,24 @@ def test_metrics_report_a_constant_offset_as_bias() -> None:
     assert overall["bias_x_px"] == pytest.approx(1.0) and overall["bias_y_px"] == pytest.approx(-0.5)
     assert overall["rmse_px"] == pytest.approx(np.sqrt((1.0 + 0.25) / 2))
     assert np.allclose(table["bias_x_px"], 1.0) and overall["points"] == 8 * 15 - 1
+
+
+def test_rmse_interval_resamples_people() -> None:
+    rng = np.random.default_rng(1)
+    truth = rng.uniform(20, 76, size=(60, 15, 2))
+    predicted = truth + rng.normal(0.0, 1.5, truth.shape)
+    people = np.repeat(np.arange(12), 5)
+    rmse = keypoint_metrics(predicted, truth)[0]["rmse_px"]
+    low, high = rmse_interval(predicted, truth, people)
+    assert low < rmse < high and high - low < 0.5
+    predicted[:5] += 6.0  # one person read badly: whether a resample draws them decides much, so it widens
+    low_bad, high_bad = rmse_interval(predicted, truth, people)
+    assert high_bad - low_bad > 3 * (high - low) and low_bad < keypoint_metrics(predicted, truth)[0]["rmse_px"]
+    # The same faces counted as one person each: the faces are no longer tied to the one bad person, so it narrows.
+    narrow = rmse_interval(predicted, truth, np.arange(60))
+    assert narrow[1] - narrow[0] < high_bad - low_bad
+    with pytest.raises(InvalidInputError, match="two or more people"):
+        rmse_interval(predicted, truth, np.zeros(60))
 
 
 @pytest.mark.slow

@@ -28,7 +28,7 @@ class TrackingDetector(FaceDetector):
 
     def __init__(self, detector: FaceDetector, every: int = DETECT_EVERY, margin: float = 0.5) -> None:
         if every < 1:
-            raise InvalidInputError(f"every must be >= 1 frame, got {every}")
+            raise InvalidInputError(f"searching the whole frame every N frames needs N >= 1, got {every}")
         self.detector, self.every, self.margin = detector, every, margin
         self.min_size = detector.min_size
         self.reset()

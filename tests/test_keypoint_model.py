@@ -65,6 +65,8 @@ def test_rmse_interval_resamples_people() -> None:
     assert narrow[1] - narrow[0] < high_bad - low_bad
     with pytest.raises(InvalidInputError, match="two or more people"):
         rmse_interval(predicted, truth, np.zeros(60))
+    with pytest.raises(InvalidInputError, match="one person per face is needed: 12 for 60 faces"):
+        rmse_interval(predicted, truth, np.arange(12))
 
 
 @pytest.mark.slow

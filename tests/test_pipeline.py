@@ -274,7 +274,10 @@ def test_a_bad_video_source_is_named_and_nothing_is_written(
 
 @pytest.mark.parametrize(
     ("flags", "message"),
-    [(["--smoothing", "1.5"], "smoothing must be in [0, 1), got 1.5"), (["--detect-every", "0"], "every must be >= 1")],
+    [
+        (["--smoothing", "1.5"], "smoothing must be in [0, 1), got 1.5"),
+        (["--detect-every", "0"], "searching the whole frame every N frames needs N >= 1, got 0"),
+    ],
 )
 @pytest.mark.usefixtures("default_is_test_annotator")
 def test_out_of_range_video_flags_are_named_and_nothing_is_written(

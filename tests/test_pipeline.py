@@ -197,13 +197,19 @@ def test_background_writer_keeps_order_and_reports_failure() -> None:
         failing.release()
 
 
-def test_video_round_trip(annotator: Annotator, tmp_path: Path) -> None:
-    source = tmp_path / "clip.mp4"
-    writer = cv2.VideoWriter(str(source), cv2.VideoWriter_fourcc(*"mp4v"), 10.0, (640, 480))
-    frames = [np.roll(sample_frame(), 8 * i, axis=1) for i in range(6)] + [np.zeros((480, 640, 3), np.uint8)] * 2
+def _write_video(path: Path, frames: list[np.ndarray]) -> Path:
+    """An mp4 of ``frames`` (BGR, all one size) at 10 frames/s."""
+    height, width = frames[0].shape[:2]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 10.0, (width, height))
     for frame in frames:
         writer.write(frame)
     writer.release()
+    return path
+
+
+def test_video_round_trip(annotator: Annotator, tmp_path: Path) -> None:
+    frames = [np.roll(sample_frame(), 8 * i, axis=1) for i in range(6)] + [np.zeros((480, 640, 3), np.uint8)] * 2
+    source = _write_video(tmp_path / "clip.mp4", frames)
     summary = annotate_video(source, tmp_path / "out.mp4", annotator=annotator, smoothing=0.5, progress=False)
     decoded = []
     capture = cv2.VideoCapture(str(source))
@@ -220,10 +226,7 @@ def test_video_round_trip(annotator: Annotator, tmp_path: Path) -> None:
     assert table.groupby("frame").size().tolist() == decoded[:6]  # one row per face per frame
     assert table["time"].iloc[-1] == pytest.approx(table["frame"].iloc[-1] / 10.0)
     assert {"time", "x", "label", "nose_tip_x"} <= set(table.columns)
-    blank = tmp_path / "blank.mp4"
-    writer = cv2.VideoWriter(str(blank), cv2.VideoWriter_fourcc(*"mp4v"), 10.0, (640, 480))
-    writer.write(frames[-1])
-    writer.release()
+    blank = _write_video(tmp_path / "blank.mp4", frames[-1:])
     annotate_video(blank, None, csv_path=tmp_path / "blank.csv", annotator=annotator, progress=False)
     empty = pd.read_csv(tmp_path / "blank.csv")
     assert len(empty) == 0 and list(empty.columns) == list(table.columns)  # no face, every column still named
@@ -283,10 +286,7 @@ def test_a_bad_video_source_is_named_and_nothing_is_written(
 def test_out_of_range_video_flags_are_named_and_nothing_is_written(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], flags: list[str], message: str
 ) -> None:
-    source = tmp_path / "clip.mp4"
-    writer = cv2.VideoWriter(str(source), cv2.VideoWriter_fourcc(*"mp4v"), 10.0, (64, 48))
-    writer.write(np.zeros((48, 64, 3), np.uint8))
-    writer.release()
+    source = _write_video(tmp_path / "clip.mp4", [np.zeros((48, 64, 3), np.uint8)])
     assert main(["video", str(source), "-o", str(tmp_path / "out.mp4"), *flags]) == 2
     assert f"facexpr: error: {message}" in capsys.readouterr().err
     assert not list(tmp_path.glob("out*"))

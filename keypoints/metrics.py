@@ -60,10 +60,10 @@ def rmse_interval(
 ) -> tuple[float, float]:
     """The bootstrap (BCa) interval of the RMSE when whole people are resampled: a person's faces are alike, so the
     people, not the faces, are the independent draws. Needs two or more people."""
-    squared = ((np.asarray(predicted, np.float64) - truth) ** 2).reshape(len(truth), -1)
-    present = np.isfinite(squared)
     if len(groups) != len(truth):
         raise InvalidInputError(f"one person per face is needed: {len(groups)} for {len(truth)} faces")
+    squared = ((np.asarray(predicted, np.float64) - truth) ** 2).reshape(len(truth), -1)
+    present = np.isfinite(squared)
     person = np.unique(np.asarray(groups), return_inverse=True)[1]
     if person.max(initial=0) < 1:
         raise InvalidInputError("an RMSE interval over people needs faces of two or more people")

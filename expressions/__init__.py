@@ -6,7 +6,7 @@ The model names are imported on first use, so the CLI and the presets load witho
 from __future__ import annotations
 
 from expressions.presets import DEFAULT_PRESET, PRESETS, get_preset
-from pipeline.lazy import lazy_attributes
+from facexpr.lazy import lazy_attributes
 
 _LAZY = {
     "ExpressionModel": "expressions.inference",

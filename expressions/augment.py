@@ -7,8 +7,8 @@ import cv2
 import numpy as np
 
 from expressions.config import ExpressionConfig
-from pipeline.affine import similarity_matrix
-from pipeline.photometric import Photometric
+from facexpr.affine import similarity_matrix
+from facexpr.photometric import Photometric
 
 
 class ExpressionAugmenter:

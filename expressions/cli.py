@@ -20,13 +20,14 @@ FLOAT_FLAGS = {
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``expressions`` command group and the ``report`` command."""
+    from expressions.cliflags import add_preset_flag
     from expressions.config import OPTIMIZERS
     from expressions.presets import LABEL_SOURCES, PRESETS
     from expressions.views import MULTISCALE
-    from pipeline.cli import _Formatter, add_command, add_data_flag, add_preset_flag, add_training_flags
+    from facexpr.cliflags import HelpFormatter, add_command, add_data_flag, add_training_flags
 
     group = subparsers.add_parser(
-        "expressions", help="train, evaluate or ship expression models", formatter_class=_Formatter
+        "expressions", help="train, evaluate or ship expression models", formatter_class=HelpFormatter
     )
     commands = group.add_subparsers(dest="expressions_command", required=True, metavar="ACTION")
     defaults = ExpressionConfig()
@@ -141,8 +142,9 @@ def _report_arguments(parser: argparse.ArgumentParser) -> None:
 def _faces_arguments(parser: argparse.ArgumentParser, split: str) -> None:
     """Which faces a model reads: --data, --preset, --split (default ``split``), --labels, --folder; and how it reads
     them: --no-tta, --multiscale."""
+    from expressions.cliflags import add_multiscale_flag, add_preset_flag
     from expressions.presets import LABEL_SOURCES, USAGES
-    from pipeline.cli import add_data_flag, add_multiscale_flag, add_preset_flag, add_tta_flag
+    from facexpr.cliflags import add_data_flag, add_tta_flag
 
     add_data_flag(parser)
     add_preset_flag(parser)
@@ -166,7 +168,7 @@ def _faces_options(args: argparse.Namespace) -> dict[str, Any]:
 
 def _train(args: argparse.Namespace) -> int:
     from expressions.train import train
-    from pipeline.cli import training_fields
+    from facexpr.cliflags import training_fields
 
     config = ExpressionConfig(
         **training_fields(args, ExpressionConfig),

@@ -16,9 +16,9 @@ from expressions.evaluate import labelled_faces, predict_all
 from expressions.inference import load_model
 from expressions.report import summary
 from expressions.views import SINGLE_SCALE
-from pipeline.atomic import write_json, write_text
-from pipeline.errors import InvalidInputError
-from pipeline.rows import OnError
+from facexpr.atomic import write_json, write_text
+from facexpr.errors import InvalidInputError
+from facexpr.rows import OnError
 
 SELECTION_SPLIT = "PublicTest"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from expressions.presets import LABEL_SOURCES, PRESETS
-from pipeline.configs import JsonConfig
-from pipeline.errors import InvalidInputError
+from facexpr.configs import JsonConfig
+from facexpr.errors import InvalidInputError
 
 #: Optimisers a stage can train with: AdamW, or SGD with Nesterov momentum 0.9.
 OPTIMIZERS = ("adamw", "sgd")

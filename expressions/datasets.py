@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 
 from expressions.presets import FER2013_CLASSES, FERPLUS_COLUMNS, LABEL_SOURCES, USAGES
-from pipeline.atomic import write_atomic
-from pipeline.checksum import sha256_file
-from pipeline.datadir import FER2013, FERPLUS, cache_dir, dataset_file
-from pipeline.errors import DataFormatError, InvalidInputError
-from pipeline.rows import OnError, parse_pixels, report_bad_rows
+from facexpr.atomic import write_atomic
+from facexpr.checksum import sha256_file
+from facexpr.datadir import FER2013, FERPLUS, cache_dir, dataset_file
+from facexpr.errors import DataFormatError, InvalidInputError
+from facexpr.rows import OnError, parse_pixels, report_bad_rows
 
 FER_SIZE = 48
 FER_COLUMNS = ("emotion", "pixels", "Usage")

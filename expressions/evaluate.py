@@ -16,7 +16,7 @@ from expressions.inference import ExpressionModel, load_model
 from expressions.report import write_report
 from expressions.train import preset_faces
 from expressions.views import SINGLE_SCALE
-from pipeline.rows import OnError
+from facexpr.rows import OnError
 
 REPORT_SPLIT = "PrivateTest"
 BATCH = 256

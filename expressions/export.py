@@ -12,9 +12,10 @@ from expressions.config import ExpressionConfig
 from expressions.evaluate import evaluate
 from expressions.inference import ExpressionModel, card_file, weights_file
 from expressions.presets import get_preset
-from pipeline.datadir import FER2013, FERPLUS, dataset_file
-from pipeline.modelcard import export_weights, write_model_card
-from pipeline.training import RunFiles, run_stages, staged_run_state, starting_card
+from facexpr.datadir import FER2013, FERPLUS, dataset_file
+from facexpr.modelcard import write_model_card
+from facexpr.modelfile import export_weights
+from facexpr.training import RunFiles, run_stages, staged_run_state, starting_card
 
 
 def export_run(

@@ -10,8 +10,8 @@ import numpy as np
 
 from expressions.inference import resize_faces
 from expressions.presets import Preset
-from pipeline.errors import FacexprError
-from pipeline.images import image_files, load_picture
+from facexpr.errors import FacexprError
+from facexpr.images import image_files, load_picture
 
 logger = logging.getLogger("facexpr")
 #: Other spellings of class folders, lower case.

@@ -15,10 +15,10 @@ import numpy as np
 
 from expressions.presets import DEFAULT_PRESET, PRESETS, SEVEN_CLASS_PRESET, Preset, class_columns, get_preset
 from expressions.views import SINGLE_SCALE, average_views, with_views
-from pipeline.batches import as_float_batch
-from pipeline.compiled import CompiledModel
-from pipeline.errors import InvalidInputError
-from pipeline.modelfile import read_model
+from facexpr.batches import as_float_batch
+from facexpr.compiled import CompiledModel
+from facexpr.errors import InvalidInputError
+from facexpr.modelfile import read_model
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 #: OpenCV's BGR-to-gray weights.

@@ -7,7 +7,7 @@ from keras import layers
 
 from expressions.config import ExpressionConfig
 from expressions.presets import get_preset
-from pipeline.resnet import conv_bn_relu, residual_stages
+from facexpr.resnet import conv_bn_relu, residual_stages
 
 #: The softmax layer: one unit per class of the preset.
 HEAD = "probabilities"

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from pipeline.figures import label_pixel_axes, plt
+from facexpr.figures import label_pixel_axes, plt
 
 
 def class_count_chart(counts: pd.DataFrame, title: str) -> plt.Figure:

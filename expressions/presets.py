@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipeline.errors import InvalidInputError
+from facexpr.errors import InvalidInputError
 
 #: FER2013's own labels, in its numbering (0=Angry ... 6=Neutral).
 FER2013_CLASSES: tuple[str, ...] = ("Angry", "Disgust", "Fear", "Happy", "Sad", "Surprise", "Neutral")

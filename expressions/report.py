@@ -11,8 +11,8 @@ import pandas as pd
 from scipy.stats import binomtest
 from sklearn.metrics import ConfusionMatrixDisplay, classification_report, confusion_matrix, f1_score
 
-from pipeline.atomic import write_json, write_text
-from pipeline.figures import plt, save_figure
+from facexpr.atomic import write_json, write_text
+from facexpr.figures import plt, save_figure
 
 
 def classification_table(report: dict[str, Any]) -> pd.DataFrame:

@@ -17,10 +17,10 @@ from expressions.datasets import ExpressionSamples, ferplus_votes, load_fer2013,
 from expressions.inference import ExpressionModel, resize_faces
 from expressions.model import HEAD, build_model
 from expressions.presets import FER2013_CLASSES, Preset, can_serve, class_columns, get_preset
-from pipeline.datadir import FERPLUS, dataset_file
-from pipeline.errors import InvalidInputError
-from pipeline.rows import OnError
-from pipeline.training import ShuffledBatches, cosine_schedule, fit_configured, seed_everything, transfer_weights
+from facexpr.datadir import FERPLUS, dataset_file
+from facexpr.errors import InvalidInputError
+from facexpr.rows import OnError
+from facexpr.training import ShuffledBatches, cosine_schedule, fit_configured, seed_everything, transfer_weights
 
 TRAIN_SPLIT, SELECT_SPLIT = "Training", "PublicTest"
 #: Quick mode (tests, notebook): this many real faces of each class from each split.

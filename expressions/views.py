@@ -6,7 +6,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from pipeline.affine import similarity_matrix
+from facexpr.affine import similarity_matrix
 
 #: The scales ``--multiscale`` reads each face at: the zoom range the shipped networks were trained on (1 +- 0.12).
 MULTISCALE = (0.88, 0.92, 0.96, 1.0, 1.04, 1.08, 1.12)

@@ -5,8 +5,8 @@ The model names are imported on first use, so the CLI and the constants load wit
 
 from __future__ import annotations
 
+from facexpr.lazy import lazy_attributes
 from keypoints.constants import FLIP_PAIRS, KEYPOINT_NAMES, NUM_KEYPOINTS
-from pipeline.lazy import lazy_attributes
 
 _LAZY = {"KeypointModel": "keypoints.inference", "load_model": "keypoints.inference", "predict": "keypoints.inference"}
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from facexpr.affine import similarity_matrix
+from facexpr.photometric import Photometric
 from keypoints.config import KeypointConfig
 from keypoints.geometry import mirror, warp
-from pipeline.affine import similarity_matrix
-from pipeline.photometric import Photometric
 
 
 class KeypointAugmenter:

@@ -10,9 +10,11 @@ from keypoints.constants import SPLIT_PARTS
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``keypoints`` command group."""
-    from pipeline.cli import _Formatter, add_command, add_data_flag, add_training_flags, add_tta_flag
+    from facexpr.cliflags import HelpFormatter, add_command, add_data_flag, add_training_flags, add_tta_flag
 
-    group = subparsers.add_parser("keypoints", help="train or evaluate the keypoints model", formatter_class=_Formatter)
+    group = subparsers.add_parser(
+        "keypoints", help="train or evaluate the keypoints model", formatter_class=HelpFormatter
+    )
     commands = group.add_subparsers(dest="keypoints_command", required=True, metavar="ACTION")
 
     defaults = KeypointConfig()
@@ -88,9 +90,9 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
+    from facexpr.cliflags import training_fields
     from keypoints.evaluate import parse_label_offset
     from keypoints.train import train
-    from pipeline.cli import training_fields
 
     config = KeypointConfig(
         **training_fields(args, KeypointConfig),

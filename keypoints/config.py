@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pipeline.configs import JsonConfig
-from pipeline.errors import InvalidInputError
+from facexpr.configs import JsonConfig
+from facexpr.errors import InvalidInputError
 
 
 @dataclass(frozen=True)

@@ -10,14 +10,14 @@ from dataclasses import dataclass
 import numpy as np
 from tqdm.auto import tqdm
 
+from detection.detectors import FaceDetector, HaarFaceDetector, box_contains
+from facexpr.atomic import write_atomic
+from facexpr.checksum import sha256_file
+from facexpr.crop import KEYPOINT_CROP, Box, CropRule
+from facexpr.datadir import YOUTUBE_FACES_KEYPOINTS, cache_dir, dataset_file
+from facexpr.rows import OnError
 from keypoints.constants import KEYPOINT_NAMES
 from keypoints.datasets import KeypointSamples, load_youtube_faces
-from pipeline.atomic import write_atomic
-from pipeline.checksum import sha256_file
-from pipeline.crop import KEYPOINT_CROP, Box, CropRule
-from pipeline.datadir import YOUTUBE_FACES_KEYPOINTS, cache_dir, dataset_file
-from pipeline.detect import FaceDetector, HaarFaceDetector, box_contains
-from pipeline.rows import OnError
 
 #: How much wider than the crop the stored context is, so augmentation can rotate, shift and zoom out.
 CONTEXT = 1.5

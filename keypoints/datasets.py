@@ -10,6 +10,9 @@ import cv2
 import numpy as np
 import pandas as pd
 
+from facexpr.datadir import KAGGLE_KEYPOINTS, YOUTUBE_FACES_KEYPOINTS, dataset_file
+from facexpr.errors import DataFormatError, InvalidInputError
+from facexpr.rows import OnError, parse_pixels, report_bad_rows
 from keypoints.constants import (
     IBUG68_TO_KAGGLE15,
     KAGGLE_COORD_COLUMNS,
@@ -18,9 +21,6 @@ from keypoints.constants import (
     KEYPOINT_NAMES,
     NUM_KEYPOINTS,
 )
-from pipeline.datadir import KAGGLE_KEYPOINTS, YOUTUBE_FACES_KEYPOINTS, dataset_file
-from pipeline.errors import DataFormatError, InvalidInputError
-from pipeline.rows import OnError, parse_pixels, report_bad_rows
 
 IBUG68_COLUMNS = 136  # x0, y0, ..., x67, y67
 

@@ -9,6 +9,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from facexpr.atomic import write_json, write_text
+from facexpr.errors import DataFormatError, DataNotFoundError, InvalidInputError
+from facexpr.figures import save_figure
+from facexpr.rows import OnError
 from keypoints.config import KeypointConfig
 from keypoints.constants import KEYPOINT_NAMES, SPLIT_PARTS
 from keypoints.crops import CropSet
@@ -17,10 +21,6 @@ from keypoints.metrics import keypoint_metrics, mirror_habit, rmse_interval
 from keypoints.plots import keypoint_grid, per_keypoint_error
 from keypoints.split import split_by_person
 from keypoints.train import TrainResult, load_crops
-from pipeline.atomic import write_json, write_text
-from pipeline.errors import DataFormatError, DataNotFoundError, InvalidInputError
-from pipeline.figures import save_figure
-from pipeline.rows import OnError
 
 GRID_FACES = 18
 HABIT_COLUMNS = ("mirror_habit_x_px", "mirror_habit_y_px")

@@ -8,12 +8,13 @@ from typing import Any
 
 import keras
 
+from facexpr.datadir import YOUTUBE_FACES_KEYPOINTS, dataset_file
+from facexpr.modelcard import card_beside, write_model_card
+from facexpr.modelfile import export_weights
+from facexpr.training import RunFiles, run_stages, staged_run_state
 from keypoints.config import KeypointConfig
 from keypoints.evaluate import evaluate_model, split_crops
 from keypoints.inference import MODEL_FILE, KeypointModel
-from pipeline.datadir import YOUTUBE_FACES_KEYPOINTS, dataset_file
-from pipeline.modelcard import card_beside, export_weights, write_model_card
-from pipeline.training import RunFiles, run_stages, staged_run_state
 
 
 def export_run(
@@ -45,7 +46,7 @@ def export_run(
         run_state=staged_run_state(run_stages(files, config.init_from)),
         command=command,
         notes=(
-            "YouTube-Faces 68-point landmarks mapped to the 15 Kaggle keypoints; crops by pipeline.crop.KEYPOINT_CROP "
+            "YouTube-Faces 68-point landmarks mapped to the 15 Kaggle keypoints; crops by facexpr.crop.KEYPOINT_CROP "
             "around the Haar box. Test = a seeded 15% of the people (split_seed), never trained on or used for "
             "checkpoint selection. RMSE in pixels of the 96x96 crop; metrics as keypoints.predict gives them "
             "(each face averaged with its mirror image, mapped back with config.label_offset_px) and with each "

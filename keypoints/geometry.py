@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
+from facexpr.errors import InvalidInputError
 from keypoints.constants import FLIP_PERMUTATION, NUM_KEYPOINTS
-from pipeline.errors import InvalidInputError
 
 LabelOffset = float | Sequence[Sequence[float]]
 

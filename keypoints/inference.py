@@ -9,14 +9,14 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from facexpr.batches import as_float_batch
+from facexpr.compiled import CompiledModel
+from facexpr.errors import InvalidInputError
+from facexpr.modelfile import read_model
 from keypoints.config import KeypointConfig
 from keypoints.constants import NUM_KEYPOINTS
 from keypoints.geometry import LabelOffset, mirror_keypoints
 from keypoints.targets import decode
-from pipeline.batches import as_float_batch
-from pipeline.compiled import CompiledModel
-from pipeline.errors import InvalidInputError
-from pipeline.modelfile import read_model
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 MODEL_FILE = WEIGHTS_DIR / "keypoints.keras"
@@ -84,7 +84,7 @@ class KeypointModel:
         if batch.shape[1:] != (self.size, self.size):
             raise InvalidInputError(
                 f"faces must be {self.size}x{self.size} crops, got {batch.shape[1]}x{batch.shape[2]}; "
-                "crop them with pipeline.crop.KEYPOINT_CROP"
+                "crop them with facexpr.crop.KEYPOINT_CROP"
             )
         return batch
 

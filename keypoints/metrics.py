@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 from scipy.stats import bootstrap
 
+from facexpr.errors import InvalidInputError
 from keypoints.constants import KEYPOINT_NAMES, NME_NORMALISERS
 from keypoints.geometry import mirror_keypoints
-from pipeline.errors import InvalidInputError
 
 THRESHOLDS_PX = (2.0, 4.0)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from facexpr.resnet import conv_bn_relu, residual_stages
 from keypoints.config import KeypointConfig
 from keypoints.constants import NUM_KEYPOINTS
-from pipeline.resnet import conv_bn_relu, residual_stages
 
 
 def build_model(config: KeypointConfig = KeypointConfig()) -> keras.Model:

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from pipeline.figures import label_pixel_axes, plt
+from facexpr.figures import label_pixel_axes, plt
 
 
 def keypoint_grid(

@@ -10,6 +10,8 @@ from typing import Any
 import keras
 import numpy as np
 
+from facexpr.rows import OnError
+from facexpr.training import ShuffledBatches, cosine_schedule, fit_configured, seed_everything
 from keypoints.augment import KeypointAugmenter
 from keypoints.config import KeypointConfig
 from keypoints.crops import CropSet, build_crop_set, load_youtube_crops
@@ -19,8 +21,6 @@ from keypoints.losses import LOSSES, pixel_mse
 from keypoints.model import build_model
 from keypoints.split import Split, split_by_person
 from keypoints.targets import encode
-from pipeline.rows import OnError
-from pipeline.training import ShuffledBatches, cosine_schedule, fit_configured, seed_everything
 
 #: Quick mode (tests, notebook): a small real subset of the training and validation people.
 QUICK_TRAIN, QUICK_VAL = 96, 32

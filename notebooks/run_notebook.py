@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from pipeline.atomic import write_atomic
+from facexpr.atomic import write_atomic
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "facexpr_tour.ipynb"

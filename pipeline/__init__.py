@@ -1,12 +1,13 @@
 """The pipeline: find faces, read their keypoints and expressions, draw them (``pipeline.annotate``).
 
-Names are imported on first use, so the stages can import the pipeline's shared modules without cycles.
+The front door, above the stages it composes. Names are imported on first use, so ``facexpr --help`` and the
+error types load without Keras.
 """
 
 from __future__ import annotations
 
-from pipeline.errors import DataFormatError, DataNotFoundError, FacexprError, InvalidImageError, InvalidInputError
-from pipeline.lazy import lazy_attributes
+from facexpr.errors import DataFormatError, DataNotFoundError, FacexprError, InvalidImageError, InvalidInputError
+from facexpr.lazy import lazy_attributes
 
 _LAZY = {
     "annotate": "pipeline.api",
@@ -14,9 +15,9 @@ _LAZY = {
     "AnnotationResult": "pipeline.result",
     "Face": "pipeline.faces",
     "draw": "pipeline.draw",
-    "get_detector": "pipeline.detect",
-    "FaceDetector": "pipeline.detect",
-    "HaarFaceDetector": "pipeline.detect",
+    "get_detector": "detection.detectors",
+    "FaceDetector": "detection.detectors",
+    "HaarFaceDetector": "detection.detectors",
     "annotate_video": "pipeline.video",
 }
 

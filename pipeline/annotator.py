@@ -8,11 +8,11 @@ import numpy as np
 
 import expressions
 import keypoints
+from detection.detectors import Detection, FaceDetector, get_detector
 from expressions.inference import ExpressionModel
+from facexpr.compiled import CompiledModels
+from facexpr.crop import EXPRESSION_CROP, KEYPOINT_CROP, CropTransform
 from keypoints.inference import KeypointModel
-from pipeline.compiled import CompiledModels
-from pipeline.crop import EXPRESSION_CROP, KEYPOINT_CROP, CropTransform
-from pipeline.detect import Detection, FaceDetector, get_detector
 from pipeline.faces import Face
 
 

@@ -9,9 +9,9 @@ from collections.abc import Sequence
 import expressions
 import keypoints
 from expressions.views import SINGLE_SCALE
+from facexpr.images import ColorOrder, ImageInput, load_picture
 from pipeline.annotator import Annotator
 from pipeline.draw import draw as draw_faces
-from pipeline.images import ColorOrder, ImageInput, load_picture
 from pipeline.result import AnnotationResult
 
 

@@ -12,12 +12,12 @@ import pandas as pd
 from tqdm.auto import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
+from facexpr.atomic import write_json, write_text
+from facexpr.errors import FacexprError
+from facexpr.images import image_files
 from pipeline.annotator import Annotator
 from pipeline.api import annotate, default_annotator
-from pipeline.atomic import write_json, write_text
-from pipeline.errors import FacexprError
 from pipeline.faces import row_columns
-from pipeline.images import image_files
 
 logger = logging.getLogger("facexpr")
 

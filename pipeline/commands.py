@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the pipeline's commands."""
-    from pipeline.cli import add_command
+    from facexpr.cliflags import add_command
 
     annotate = add_command(
         subparsers,
@@ -80,7 +80,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def add_model_flags(parser: argparse.ArgumentParser) -> None:
     """Which models read the faces: the preset's shipped ones, or ``.keras`` files of your own, and mirror averaging."""
-    from pipeline.cli import add_multiscale_flag, add_preset_flag, add_tta_flag
+    from expressions.cliflags import add_multiscale_flag, add_preset_flag
+    from facexpr.cliflags import add_tta_flag
 
     add_preset_flag(parser)
     parser.add_argument(
@@ -196,8 +197,8 @@ def _bench(args: argparse.Namespace) -> int:
 
     figures = run_benchmark(args.frames, args.repeats, annotator_for(args))
     if args.json:
-        from pipeline.atomic import write_json
-        from pipeline.training import machine_description
+        from facexpr.atomic import write_json
+        from facexpr.training import machine_description
 
         print(f"wrote {write_json(args.json, {**figures, 'machine': machine_description()})}")
     return 0

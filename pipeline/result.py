@@ -11,8 +11,8 @@ import cv2
 import numpy as np
 import pandas as pd
 
-from pipeline.atomic import write_atomic, write_text
-from pipeline.errors import InvalidImageError
+from facexpr.atomic import write_atomic, write_text
+from facexpr.errors import InvalidImageError
 from pipeline.faces import Face, row_columns
 
 

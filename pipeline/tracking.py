@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.detect import Detection, FaceDetector, box_iou
-from pipeline.errors import InvalidInputError
+from detection.detectors import Detection, FaceDetector, box_iou
+from facexpr.errors import InvalidInputError
 
 #: Two tracked boxes overlapping more than this are one face.
 SAME_FACE_IOU = 0.5

@@ -15,12 +15,12 @@ import cv2
 import numpy as np
 from tqdm.auto import tqdm
 
+from detection.detectors import box_iou
+from facexpr.atomic import atomic_path
+from facexpr.errors import InvalidInputError
 from pipeline.annotator import Annotator
 from pipeline.api import default_annotator
-from pipeline.atomic import atomic_path
-from pipeline.detect import box_iou
 from pipeline.draw import draw
-from pipeline.errors import InvalidInputError
 from pipeline.faces import Face, row_columns
 from pipeline.tracking import DETECT_EVERY, TrackingDetector
 

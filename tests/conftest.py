@@ -12,9 +12,9 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from facexpr.datadir import YOUTUBE_FACES_KEYPOINTS, resolve_data_dir  # noqa: E402
 from keypoints.datasets import person_of  # noqa: E402
 from keypoints.split import split_by_person  # noqa: E402
-from pipeline.datadir import YOUTUBE_FACES_KEYPOINTS, resolve_data_dir  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -84,8 +84,8 @@ def copy_file(source: Path, target: Path) -> Path:
 @pytest.fixture(scope="session")
 def fer_csv(data_dir: Path) -> Path:
     """The real FER2013 CSV; skipped with the reason where absent."""
-    from pipeline.datadir import FER2013, dataset_file
-    from pipeline.errors import DataNotFoundError
+    from facexpr.datadir import FER2013, dataset_file
+    from facexpr.errors import DataNotFoundError
 
     try:
         return dataset_file(FER2013, data_dir)

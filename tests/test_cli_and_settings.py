@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from facexpr.datadir import FER2013, dataset_file, resolve_data_dir
 from pipeline.cli import main
-from pipeline.datadir import FER2013, dataset_file, resolve_data_dir
 
 
 def test_data_setting_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -63,6 +64,16 @@ def test_help_and_the_stage_packages_load_without_keras() -> None:
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["[]", "expressions.inference keypoints.inference"]
+
+
+def test_facexpr_demo_writes_nothing_of_tensorflow_on_stderr(tmp_path: Path) -> None:
+    env = {key: value for key, value in os.environ.items() if key != "TF_CPP_MIN_LOG_LEVEL"}
+    argv = [sys.executable, "-m", "pipeline", "demo", "-o", str(tmp_path)]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    loud = subprocess.run([*argv[:3], "-v", *argv[3:]], capture_output=True, text=True, timeout=300, env=env)
+    assert loud.returncode == 0 and "cuda" in loud.stderr.lower()  # -v shows what the quiet run kept back
 
 
 @pytest.mark.parametrize(

@@ -12,8 +12,8 @@ from expressions.augment import mixup
 from expressions.datasets import agreed_with_ferplus, ferplus_majority, ferplus_votes, load_fer2013
 from expressions.presets import FER2013_CLASSES, PRESETS, get_preset
 from expressions.train import LabelledFaces, blended_targets
-from pipeline.datadir import FERPLUS, dataset_file
-from pipeline.errors import DataFormatError, InvalidInputError
+from facexpr.datadir import FERPLUS, dataset_file
+from facexpr.errors import DataFormatError, InvalidInputError
 
 
 def test_preset_mapping() -> None:

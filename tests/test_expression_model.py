@@ -22,10 +22,10 @@ from expressions.model import build_model
 from expressions.presets import FER2013_CLASSES, class_columns, get_preset
 from expressions.train import compiled_model, preset_faces, train, training_faces, transfer_classifier
 from expressions.views import MULTISCALE, scaled
+from facexpr.datadir import FERPLUS, dataset_file
+from facexpr.errors import InvalidInputError
+from facexpr.training import RunFiles, run_stages, transfer_weights
 from pipeline.cli import main
-from pipeline.datadir import FERPLUS, dataset_file
-from pipeline.errors import InvalidInputError
-from pipeline.training import RunFiles, run_stages, transfer_weights
 
 TINY = ExpressionConfig(stem_filters=8, stage_filters=(8, 16), blocks_per_stage=(1, 1), batch_size=32)
 

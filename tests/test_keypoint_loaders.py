@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from facexpr.errors import DataFormatError, DataNotFoundError
 from keypoints.constants import KAGGLE_COORD_COLUMNS
 from keypoints.crops import build_crop_set
 from keypoints.datasets import load_kaggle_keypoints, load_youtube_faces
-from pipeline.errors import DataFormatError, DataNotFoundError
 from tests.conftest import make_youtube_subset
 
 
@@ -65,7 +65,7 @@ def test_missing_dataset_names_file_and_source(tmp_path: Path) -> None:
 
 def kaggle_csv_from(heldout_dir: Path, path: Path) -> tuple[Path, np.ndarray, np.ndarray]:
     """A Kaggle-layout CSV (30 coordinates + Image) built from real YouTube-Faces crops, some points missing."""
-    from pipeline.detect import HaarFaceDetector
+    from detection.detectors import HaarFaceDetector
 
     crops = build_crop_set(load_youtube_faces(heldout_dir), HaarFaceDetector(), progress=False)
     coords = crops.keypoints.reshape(len(crops), 30).astype(float)

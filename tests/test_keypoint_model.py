@@ -11,6 +11,10 @@ import pandas as pd
 import pytest
 
 import keypoints
+from detection.detectors import HaarFaceDetector
+from facexpr.datadir import YOUTUBE_FACES_KEYPOINTS
+from facexpr.errors import DataFormatError, DataNotFoundError, InvalidInputError
+from facexpr.modelcard import card_beside
 from keypoints.config import KeypointConfig
 from keypoints.crops import build_crop_set
 from keypoints.datasets import load_youtube_faces, person_of
@@ -21,10 +25,6 @@ from keypoints.metrics import keypoint_metrics, rmse_interval
 from keypoints.model import build_model
 from keypoints.split import split_by_person
 from keypoints.train import QUICK_VAL, train
-from pipeline.datadir import YOUTUBE_FACES_KEYPOINTS
-from pipeline.detect import HaarFaceDetector
-from pipeline.errors import DataFormatError, DataNotFoundError, InvalidInputError
-from pipeline.modelcard import card_beside
 
 
 def test_model_output_shape() -> None:
@@ -161,7 +161,7 @@ def test_shipped_model_predicts_heldout_faces(heldout_crops) -> None:
 
 def test_model_card_matches_shipped_weights() -> None:
     card = json.loads(card_beside(MODEL_FILE).read_text())
-    from pipeline.checksum import sha256_file
+    from facexpr.checksum import sha256_file
 
     assert card["model_sha256"] == sha256_file(MODEL_FILE)
     assert card["metrics"]["heldout_people"]["overall"]["rmse_px"] > 0

@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from detection.detectors import HaarFaceDetector
+from facexpr.crop import KEYPOINT_CROP, CropRule
 from keypoints.augment import KeypointAugmenter
 from keypoints.config import KeypointConfig
 from keypoints.constants import KEYPOINT_NAMES
@@ -15,8 +17,6 @@ from keypoints.datasets import load_youtube_faces, person_of
 from keypoints.geometry import mirror, mirror_keypoints
 from keypoints.metrics import mirror_habit
 from keypoints.split import split_by_person
-from pipeline.crop import KEYPOINT_CROP, CropRule
-from pipeline.detect import HaarFaceDetector
 
 
 def test_split_keeps_every_person_on_one_side(youtube_table: pd.DataFrame) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from pipeline.modelcard import export_weights
+from facexpr.modelfile import export_weights
 
 
 def small_model() -> keras.Model:

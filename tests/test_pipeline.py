@@ -17,13 +17,13 @@ from expressions.config import ExpressionConfig
 from expressions.inference import ExpressionModel
 from expressions.model import build_model
 from expressions.views import MULTISCALE
+from facexpr.compiled import CompiledModel, CompiledModels
+from facexpr.errors import DataNotFoundError, InvalidInputError
 from pipeline import Annotator, InvalidImageError, annotate
 from pipeline.annotator import face_crops
 from pipeline.api import default_annotator
 from pipeline.batch import annotate_files
 from pipeline.cli import main
-from pipeline.compiled import CompiledModel, CompiledModels
-from pipeline.errors import DataNotFoundError, InvalidInputError
 from pipeline.sample import sample_frame, sample_photo
 from pipeline.video import BackgroundWriter, annotate_video
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from pipeline.detect import HaarFaceDetector, box_iou
+from detection.detectors import HaarFaceDetector, box_iou
 from pipeline.sample import sample_frame
 from pipeline.tracking import TrackingDetector
 

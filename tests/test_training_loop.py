@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.training import RunFiles, ShuffledBatches, fit_resumable, run_stages, staged_run_state
+from facexpr.training import RunFiles, ShuffledBatches, fit_resumable, run_stages, staged_run_state
 
 
 class Noisy(ShuffledBatches):

@@ -9,7 +9,7 @@ from typing import Literal
 
 import numpy as np
 
-from pipeline.errors import DataFormatError, InvalidInputError
+from facexpr.errors import DataFormatError, InvalidInputError
 
 OnError = Literal["raise", "skip"]
 logger = logging.getLogger("facexpr")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline.errors import InvalidInputError
+from facexpr.errors import InvalidInputError
 
 
 def as_float_batch(faces: object, what: str = "faces") -> np.ndarray:

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.errors import DataNotFoundError
+from facexpr.errors import DataNotFoundError
 
 DATA_ENV_VAR = "FACEXPR_DATA"
 DEFAULT_DATA_DIR = Path("data")

@@ -9,8 +9,8 @@ from typing import Any, ClassVar
 import cv2
 import numpy as np
 
-from pipeline.crop import Box
-from pipeline.errors import InvalidInputError
+from facexpr.crop import Box
+from facexpr.errors import InvalidInputError
 
 #: Between two frames a tracked face keeps its size within this ratio either way.
 NEAR_SIZE_RATIO = 1.3

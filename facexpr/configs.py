@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pipeline.atomic import write_json
-from pipeline.errors import InvalidInputError
+from facexpr.atomic import write_json
+from facexpr.errors import InvalidInputError
 
 C = TypeVar("C", bound="JsonConfig")
 

@@ -12,7 +12,7 @@ if "ipykernel" not in sys.modules:  # a notebook keeps its inline backend; elsew
     matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from pipeline.atomic import write_atomic  # noqa: E402
+from facexpr.atomic import write_atomic  # noqa: E402
 
 
 def save_figure(fig: plt.Figure, path: str | os.PathLike[str], dpi: int = 110) -> None:

@@ -17,10 +17,10 @@ import keras
 import numpy as np
 import pandas as pd
 
-from pipeline.atomic import write_atomic, write_json
-from pipeline.modelcard import card_beside
-from pipeline.modelfile import read_model
-from pipeline.resnet import start_new_blocks_as_identity
+from facexpr.atomic import write_atomic, write_json
+from facexpr.modelcard import card_beside
+from facexpr.modelfile import read_model
+from facexpr.resnet import start_new_blocks_as_identity
 
 
 @dataclass(frozen=True)
@@ -279,7 +279,7 @@ class ShuffledBatches:
 def plot_curves(log: Path, out: Path) -> None:
     """Plot every training metric with its validation twins (``val_<name>``, ``val_<reading>_<name>``), one panel
     each, from the CSV log."""
-    from pipeline.figures import plt, save_figure
+    from facexpr.figures import plt, save_figure
 
     if not log.is_file():
         return

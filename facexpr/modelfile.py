@@ -1,0 +1,48 @@
+"""Saved Keras models: read with clear errors (a missing file, or one that is not a Keras model), written for
+inference only."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from facexpr.atomic import write_atomic
+from facexpr.errors import DataNotFoundError, InvalidInputError
+
+
+def read_model(path: str | os.PathLike[str], what: str, hint: str) -> keras.Model:
+    """The uncompiled network saved at ``path``; ``what`` names it in errors and ``hint`` says where to get one."""
+    file = Path(path)
+    if not file.is_file():
+        raise DataNotFoundError(f"{what} not found: {file}. {hint}")
+    try:
+        return keras.models.load_model(file, compile=False)
+    except (ValueError, OSError) as error:  # what Keras raises for a non-model, a truncated zip or a bad .h5
+        raise InvalidInputError(
+            f"{file}: not a readable {what} (expected a Keras 3 .keras file, or a legacy .h5)"
+        ) from error
+
+
+def export_weights(model: keras.Model, path: str | os.PathLike[str]) -> Path:
+    """Save ``model`` for inference only (no optimizer state, so the file stays small), atomically.
+
+    A file that already holds this very model is left as it is, so re-writing a card does not churn the weights.
+    """
+    if Path(path).is_file() and same_model(keras.models.load_model(path, compile=False), model):
+        return Path(path)
+    clone = type(model).from_config(model.get_config())  # uncompiled (clone_model would keep the optimizer)
+    clone.set_weights(model.get_weights())
+    return write_atomic(path, clone.save)
+
+
+def same_model(a: keras.Model, b: keras.Model) -> bool:
+    """Whether two models have the same architecture and exactly the same weights."""
+    weights_a, weights_b = a.get_weights(), b.get_weights()
+    return (
+        a.get_config() == b.get_config()
+        and len(weights_a) == len(weights_b)
+        and all(x.shape == y.shape and np.array_equal(x, y) for x, y in zip(weights_a, weights_b, strict=True))
+    )

@@ -11,7 +11,7 @@ OUT ?= outputs
 $(BIN)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ".[serve,ray,dev]"
 	touch $@
 
 install: $(BIN)/.installed

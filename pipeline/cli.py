@@ -17,6 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
     from expressions import cli as expressions_cli
     from keypoints import cli as keypoints_cli
     from pipeline import commands as pipeline_commands
+    from pipeline.serve import command as serve_command
 
     parser = argparse.ArgumentParser(
         prog="facexpr",
@@ -28,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     pipeline_commands.register(subparsers)
+    serve_command.register(subparsers)
     keypoints_cli.register(subparsers)
     expressions_cli.register(subparsers)
     return parser

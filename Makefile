@@ -1,4 +1,5 @@
-# facexpr: `make demo` runs the main job, `make test` runs the tests. Both build .venv from the project's own files.
+# facexpr: `make demo` runs the main job, `make test` runs the tests. Both build .venv from the project's own files:
+# demo the light runtime (LiteRT, no TensorFlow), test everything (training, server, Ray, dev tools).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -8,15 +9,21 @@ OUT ?= outputs
 
 .PHONY: install demo test notebook bench lint clean
 
-$(BIN)/.installed: setup.cfg pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[serve,ray,dev]"
+
+$(BIN)/.installed-runtime: setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
 	touch $@
+
+$(BIN)/.installed: setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[train,serve,ray,dev]"
+	touch $@ $(BIN)/.installed-runtime
 
 install: $(BIN)/.installed
 
-demo: install
+demo: $(BIN)/.installed-runtime
 	$(BIN)/facexpr demo --out $(OUT)/demo
 
 test: install

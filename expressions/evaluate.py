@@ -11,10 +11,10 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from expressions.datasets import load_fer2013
+from expressions.faces import preset_faces
 from expressions.folders import load_image_folder
 from expressions.inference import ExpressionModel, load_model
 from expressions.report import write_report
-from expressions.train import preset_faces
 from expressions.views import SINGLE_SCALE
 from facexpr.rows import OnError
 

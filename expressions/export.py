@@ -14,7 +14,8 @@ from expressions.inference import ExpressionModel, card_file, weights_file
 from expressions.presets import get_preset
 from facexpr.datadir import FER2013, FERPLUS, dataset_file
 from facexpr.modelcard import write_model_card
-from facexpr.modelfile import export_weights
+from facexpr.modelfile import export_litert, export_weights
+from facexpr.networks import read_network
 from facexpr.training import RunFiles, run_stages, staged_run_state, starting_card
 
 
@@ -25,7 +26,8 @@ def export_run(
     weights_dir: Path | None = None,
     preset: str | None = None,
 ) -> dict[str, Any]:
-    """Ship the run's best model as ``<run preset>.keras`` (with its ``.config.json``) and ``<preset>.card.json``.
+    """Ship the run's best model as ``<run preset>.keras`` (with its ``.config.json`` and its LiteRT export,
+    ``.tflite``) and ``<preset>.card.json``.
 
     ``preset`` (default: the run's own) lets a seven-class run serve another preset: the card, reported on that
     preset's classes, names the seven-class weights file, which ships once however many presets it serves.
@@ -36,7 +38,9 @@ def export_run(
     model_file = weights_file(config.preset, weights_dir)
     export_weights(keras.models.load_model(files.best), model_file)
     config.save(model_file.with_suffix(".config.json"))
-    model = ExpressionModel(keras.models.load_model(model_file, compile=False), served)
+    network = keras.models.load_model(model_file, compile=False)
+    litert_file = export_litert(network, model_file.with_suffix(".tflite"))
+    model = ExpressionModel(read_network(litert_file, "expression model", ""), served)  # measured as users run it
     out = files.root / "evaluation" / served
     metrics = {
         usage: {
@@ -52,12 +56,13 @@ def export_run(
         card_file(served, weights_dir),
         name=f"facexpr expressions ({served}: {', '.join(model.classes)})",
         model_file=model_file,
-        parameters=model.network.count_params(),
+        parameters=network.count_params(),
         data_files=data_files,
         config=config.to_json(),
         metrics=metrics,
         run_state=staged_run_state(stages),
         command=command,
+        litert_file=litert_file,
         notes=(
             "Trained on FER2013 Training, checkpoint chosen on PublicTest accuracy (`selected_on` names the reading), "
             "reported on PrivateTest (scikit-learn classification report from `facexpr report`), each face averaged "

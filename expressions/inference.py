@@ -1,4 +1,4 @@
-"""Expression inference: the shipped models (cached) and ``predict`` on batches of faces of any size."""
+"""Expression inference: the shipped models (LiteRT, cached) and ``predict`` on batches of faces of any size."""
 
 from __future__ import annotations
 
@@ -10,15 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import cv2
-import keras
 import numpy as np
 
 from expressions.presets import DEFAULT_PRESET, PRESETS, SEVEN_CLASS_PRESET, Preset, class_columns, get_preset
 from expressions.views import SINGLE_SCALE, average_views, with_views
 from facexpr.batches import as_float_batch
-from facexpr.compiled import CompiledModel
 from facexpr.errors import InvalidInputError
-from facexpr.modelfile import read_model
+from facexpr.networks import Network, as_network, read_network
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 #: OpenCV's BGR-to-gray weights.
@@ -87,7 +85,8 @@ def resize_faces(faces: np.ndarray, size: int) -> np.ndarray:
 
 
 class ExpressionModel:
-    """A classifier behind one compiled call, reporting the classes of ``preset``.
+    """A classifier (a ``Network``, or a Keras model run through its compiled call), reporting the classes of
+    ``preset``.
 
     A network trained on all seven FER2013 classes serves any preset: its probabilities are restricted to the
     preset's classes and renormalised. ``tta`` (on by default) averages each face's probabilities with its mirror
@@ -99,20 +98,19 @@ class ExpressionModel:
 
     def __init__(
         self,
-        network: keras.Model,
+        network: Network | Any,
         preset: str | Preset = DEFAULT_PRESET,
         tta: bool = True,
         scales: Sequence[float] = SINGLE_SCALE,
     ) -> None:
         if not scales or min(scales) <= 0:
             raise InvalidInputError(f"scales must be one or more positive zooms, got {scales}")
-        self.network = network
+        self.network = as_network(network)
         self.preset = get_preset(preset)
         self.tta = tta
         self.scales = tuple(scales)
-        self.size = int(network.input_shape[1])
-        self.columns = class_columns(int(network.output_shape[-1]), self.preset)
-        self._call = CompiledModel(network)
+        self.size = int(self.network.input_shape[1])
+        self.columns = class_columns(int(self.network.output_shape[-1]), self.preset)
 
     @property
     def classes(self) -> tuple[str, ...]:
@@ -120,7 +118,7 @@ class ExpressionModel:
 
     def probabilities(self, faces: np.ndarray) -> np.ndarray:
         """(N, C) class probabilities of gray or BGR faces, uint8 or float, any size."""
-        return self.finish(self._call(self.prepare(faces)))
+        return self.finish(self.network(self.prepare(faces)))
 
     @property
     def views(self) -> int:
@@ -153,8 +151,8 @@ def load_model(
     tta: bool = True,
     scales: Sequence[float] = SINGLE_SCALE,
 ) -> ExpressionModel:
-    """The expression model of ``preset`` (shipped weights unless ``path``), loaded once and cached; ``tta`` and
-    ``scales`` as in ``ExpressionModel``.
+    """The expression model of ``preset`` (the shipped weights' LiteRT file unless ``path``; a ``.keras`` file needs
+    ``facexpr[train]``), loaded once and cached; ``tta`` and ``scales`` as in ``ExpressionModel``.
 
     A preset without weights of its own (``fer5-neutral``) is served by the shipped seven-class network.
     """
@@ -165,8 +163,8 @@ def load_model(
 def _cached_model(
     preset: str, path: str | os.PathLike[str] | None, tta: bool, scales: tuple[float, ...]
 ) -> ExpressionModel:
-    network = read_model(
-        path if path is not None else serving_weights(preset),
+    network = read_network(
+        path if path is not None else serving_weights(preset).with_suffix(".tflite"),
         "expression model",
         "Shipped presets install with the package; train your own with `facexpr expressions train`.",
     )

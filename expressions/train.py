@@ -14,7 +14,8 @@ import numpy as np
 from expressions.augment import ExpressionAugmenter, mixup
 from expressions.config import ExpressionConfig
 from expressions.datasets import ExpressionSamples, ferplus_votes, load_fer2013, with_ferplus_labels
-from expressions.inference import ExpressionModel, resize_faces
+from expressions.faces import LabelledFaces, preset_faces
+from expressions.inference import ExpressionModel
 from expressions.model import HEAD, build_model
 from expressions.presets import FER2013_CLASSES, Preset, can_serve, class_columns, get_preset
 from facexpr.datadir import FERPLUS, dataset_file
@@ -25,32 +26,6 @@ from facexpr.training import ShuffledBatches, cosine_schedule, fit_configured, s
 TRAIN_SPLIT, SELECT_SPLIT = "Training", "PublicTest"
 #: Quick mode (tests, notebook): this many real faces of each class from each split.
 QUICK_PER_CLASS = 24
-
-
-@dataclass
-class LabelledFaces:
-    """Faces of one split mapped to a preset: images, preset class indices and source rows."""
-
-    images: np.ndarray  # (N, S, S) uint8
-    targets: np.ndarray  # (N,) index into the preset's classes
-    rows: np.ndarray  # (N,) row in fer2013.csv
-    usage: str
-
-    def joined(self, other: LabelledFaces) -> LabelledFaces:
-        """These faces followed by ``other``'s (same split, same size)."""
-        return LabelledFaces(
-            np.concatenate([self.images, other.images]),
-            np.concatenate([self.targets, other.targets]),
-            np.concatenate([self.rows, other.rows]),
-            self.usage,
-        )
-
-
-def preset_faces(samples: ExpressionSamples, preset: Preset, usage: str, size: int) -> LabelledFaces:
-    """One split's faces that ``preset`` keeps, resized to ``size`` if needed."""
-    part = samples.split(usage)
-    targets, keep = preset.map_labels(part.labels)
-    return LabelledFaces(resize_faces(part.images[keep], size), targets, part.rows[keep], usage)
 
 
 def ferplus_extra_faces(samples: ExpressionSamples, preset: Preset, size: int, ferplus_csv: Path) -> LabelledFaces:
@@ -116,7 +91,7 @@ class MirrorAveragedAccuracy:
         self._reader: ExpressionModel | None = None
 
     def __call__(self, model: keras.Model) -> dict[str, float]:
-        if self._reader is None or self._reader.network is not model:
+        if self._reader is None or self._reader.network.model is not model:
             self._reader = ExpressionModel(model, self.preset, tta=True)  # traced once; reads the current weights
         probs = self._reader.probabilities(self.faces.images)
         return {"val_mirror_accuracy": float(np.mean(probs.argmax(axis=1) == self.faces.targets))}

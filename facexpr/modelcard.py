@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -28,13 +29,17 @@ def write_model_card(
     metrics: dict[str, Any],
     run_state: dict[str, Any],
     command: str,
+    litert_file: Path,
     notes: str = "",
 ) -> dict[str, Any]:
-    """Write the card JSON: metrics from the evaluation code, data checksums, config, command, time and machine."""
+    """Write the card JSON: metrics from the evaluation code, data checksums, config, command, time and machine, and
+    the Keras weights with the LiteRT file exported from them (the one the runtime reads), each with its checksum."""
     card = {
         "name": name,
         "model_file": model_file.name,
         "model_sha256": sha256_file(model_file),
+        "litert_file": litert_file.name,
+        "litert_sha256": sha256_file(litert_file),
         "parameters": int(parameters),
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "data": [{"file": f.name, "sha256": sha256_file(f)} for f in data_files],
@@ -53,3 +58,12 @@ def write_model_card(
     }
     write_json(path, card)
     return card
+
+
+def record_litert(card: str | os.PathLike[str], litert_file: Path) -> dict[str, Any]:
+    """Name the LiteRT file exported from the card's weights, with its checksum, in the card (rewritten atomically)."""
+    data = json.loads(Path(card).read_text())
+    data["litert_file"] = litert_file.name
+    data["litert_sha256"] = sha256_file(litert_file)
+    write_json(card, data)
+    return data

@@ -1,8 +1,9 @@
 """Saved Keras models: read with clear errors (a missing file, or one that is not a Keras model), written for
-inference only."""
+inference only, and exported as the LiteRT files the runtime reads."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -11,6 +12,8 @@ import numpy as np
 
 from facexpr.atomic import write_atomic
 from facexpr.errors import DataNotFoundError, InvalidInputError
+from facexpr.modelcard import record_litert
+from facexpr.quiet import stderr_silenced
 
 
 def read_model(path: str | os.PathLike[str], what: str, hint: str) -> keras.Model:
@@ -46,3 +49,26 @@ def same_model(a: keras.Model, b: keras.Model) -> bool:
         and len(weights_a) == len(weights_b)
         and all(x.shape == y.shape and np.array_equal(x, y) for x, y in zip(weights_a, weights_b, strict=True))
     )
+
+
+def export_litert(model: keras.Model, path: str | os.PathLike[str]) -> Path:
+    """Write ``model`` as a LiteRT ``.tflite`` file (float32, any batch size), atomically."""
+    with stderr_silenced():  # the converter's MLIR and absl lines
+        return write_atomic(path, lambda tmp: model.export(str(tmp), format="litert", verbose=False))
+
+
+def write_litert_beside(keras_file: str | os.PathLike[str]) -> tuple[Path, list[Path]]:
+    """Export the Keras model in ``keras_file`` as ``<same name>.tflite`` beside it, and record that file in every
+    model card of the folder that names these weights; returns the LiteRT file and the cards updated."""
+    keras_file = Path(keras_file)
+    litert_file = export_litert(
+        read_model(keras_file, "Keras model", "Name a .keras file."), keras_file.with_suffix(".tflite")
+    )
+    cards = [
+        card
+        for card in sorted(keras_file.parent.glob("*.card.json"))
+        if json.loads(card.read_text()).get("model_file") == keras_file.name
+    ]
+    for card in cards:
+        record_litert(card, litert_file)
+    return litert_file, cards

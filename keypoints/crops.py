@@ -17,7 +17,7 @@ from facexpr.crop import KEYPOINT_CROP, Box, CropRule
 from facexpr.datadir import YOUTUBE_FACES_KEYPOINTS, cache_dir, dataset_file
 from facexpr.rows import OnError
 from keypoints.constants import KEYPOINT_NAMES
-from keypoints.datasets import KeypointSamples, load_youtube_faces
+from keypoints.datasets import KeypointSamples, load_kaggle_keypoints, load_youtube_faces
 
 #: How much wider than the crop the stored context is, so augmentation can rotate, shift and zoom out.
 CONTEXT = 1.5
@@ -130,3 +130,14 @@ def load_youtube_crops(
     crop_set = build_crop_set(load_youtube_faces(data_dir, on_error), detector, progress=progress)
     write_atomic(cached, lambda tmp: np.savez(tmp, **crop_set.__dict__))
     return crop_set
+
+
+def load_crops(
+    data_dir: str | os.PathLike[str] | None = None,
+    kaggle_csv: str | os.PathLike[str] | None = None,
+    on_error: OnError = "raise",
+) -> CropSet:
+    """Training crops: YouTube-Faces through the pipeline's detector and crop rule, or a Kaggle CSV as is."""
+    if kaggle_csv:
+        return build_crop_set(load_kaggle_keypoints(kaggle_csv, on_error=on_error), detector=None)
+    return load_youtube_crops(data_dir, on_error=on_error)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -15,12 +15,14 @@ from facexpr.figures import save_figure
 from facexpr.rows import OnError
 from keypoints.config import KeypointConfig
 from keypoints.constants import KEYPOINT_NAMES, SPLIT_PARTS
-from keypoints.crops import CropSet
+from keypoints.crops import CropSet, load_crops
 from keypoints.inference import MODEL_FILE, KeypointModel, config_for, load_model
 from keypoints.metrics import keypoint_metrics, mirror_habit, rmse_interval
 from keypoints.plots import keypoint_grid, per_keypoint_error
 from keypoints.split import split_by_person
-from keypoints.train import TrainResult, load_crops
+
+if TYPE_CHECKING:  # training needs Keras; evaluating the shipped model does not
+    from keypoints.train import TrainResult
 
 GRID_FACES = 18
 HABIT_COLUMNS = ("mirror_habit_x_px", "mirror_habit_y_px")

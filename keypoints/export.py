@@ -10,7 +10,8 @@ import keras
 
 from facexpr.datadir import YOUTUBE_FACES_KEYPOINTS, dataset_file
 from facexpr.modelcard import card_beside, write_model_card
-from facexpr.modelfile import export_weights
+from facexpr.modelfile import export_litert, export_weights
+from facexpr.networks import read_network
 from facexpr.training import RunFiles, run_stages, staged_run_state
 from keypoints.config import KeypointConfig
 from keypoints.evaluate import evaluate_model, split_crops
@@ -24,15 +25,18 @@ def export_run(
     model_file: Path = MODEL_FILE,
     card_file: Path | None = None,
 ) -> dict[str, Any]:
-    """Save the run's best model as ``model_file`` and write ``card_file`` (default ``<model_file>.card.json``, where
-    a later stage started from the weights finds it) with its held-out metrics."""
+    """Save the run's best model as ``model_file`` and its LiteRT export beside it, and write ``card_file`` (default
+    ``<model_file>.card.json``, where a later stage started from the weights finds it) with its held-out metrics,
+    measured on the LiteRT file as users run it."""
     files = RunFiles(Path(run_dir))
     config = KeypointConfig.load(files.config)
     export_weights(keras.models.load_model(files.best), model_file)
     config.save(model_file.parent / "config.json")
     crops = split_crops(config, data_dir)
     network = keras.models.load_model(model_file, compile=False)
-    heldout = evaluate_model(KeypointModel.trained_with(network, config), crops)
+    litert_file = export_litert(network, model_file.with_suffix(".tflite"))
+    runtime = read_network(litert_file, "keypoints model", "")  # measured as users run it
+    heldout = evaluate_model(KeypointModel.trained_with(runtime, config), crops)
     single_read = heldout.pop("single_read")
     metrics = {"heldout_people": heldout, "heldout_people_single_read": single_read}
     return write_model_card(
@@ -45,6 +49,7 @@ def export_run(
         metrics=metrics,
         run_state=staged_run_state(run_stages(files, config.init_from)),
         command=command,
+        litert_file=litert_file,
         notes=(
             "YouTube-Faces 68-point landmarks mapped to the 15 Kaggle keypoints; crops by facexpr.crop.KEYPOINT_CROP "
             "around the Haar box. Test = a seeded 15% of the people (split_seed), never trained on or used for "

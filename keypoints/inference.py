@@ -1,18 +1,17 @@
-"""Keypoint inference: the shipped model (cached) and ``predict`` on batches of 96x96 gray faces."""
+"""Keypoint inference: the shipped model (LiteRT, cached) and ``predict`` on batches of 96x96 gray faces."""
 
 from __future__ import annotations
 
 import functools
 import os
 from pathlib import Path
+from typing import Any
 
-import keras
 import numpy as np
 
 from facexpr.batches import as_float_batch
-from facexpr.compiled import CompiledModel
 from facexpr.errors import InvalidInputError
-from facexpr.modelfile import read_model
+from facexpr.networks import Network, as_network, read_network
 from keypoints.config import KeypointConfig
 from keypoints.constants import NUM_KEYPOINTS
 from keypoints.geometry import LabelOffset, mirror_keypoints
@@ -20,41 +19,44 @@ from keypoints.targets import decode
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 MODEL_FILE = WEIGHTS_DIR / "keypoints.keras"
+#: The LiteRT export of the shipped weights: what ``load_model`` reads by default.
+RUNTIME_FILE = MODEL_FILE.with_suffix(".tflite")
 
 
 class KeypointModel:
-    """A keypoints network behind one compiled call; ``tta`` (on by default) averages each face with its mirror image.
+    """A keypoints network (a ``Network``, or a Keras model run through its compiled call); ``tta`` (on by default)
+    averages each face with its mirror image.
 
     ``label_offset`` is how the labels the network learnt sit off the features (``KeypointConfig.label_offset_px``):
     mirror averaging needs it to map the mirrored face's points back.
     """
 
-    def __init__(self, model: keras.Model, tta: bool = True, label_offset: LabelOffset = 0.0) -> None:
-        outputs = int(model.output_shape[-1])
+    def __init__(self, model: Network | Any, tta: bool = True, label_offset: LabelOffset = 0.0) -> None:
+        network = as_network(model)
+        outputs = int(network.output_shape[-1])
         if outputs != 2 * NUM_KEYPOINTS:
             raise InvalidInputError(
                 f"a network with {outputs} outputs is not a keypoints model: it needs {2 * NUM_KEYPOINTS}, "
                 f"(x, y) of {NUM_KEYPOINTS} keypoints"
             )
-        self.network = model
-        self.size = int(model.input_shape[1])
+        self.network = network
+        self.size = int(network.input_shape[1])
         self.tta = tta
         self.label_offset = label_offset
-        self._call = CompiledModel(model)
 
     @classmethod
-    def trained_with(cls, model: keras.Model, config: KeypointConfig, tta: bool = True) -> KeypointModel:
+    def trained_with(cls, model: Network | Any, config: KeypointConfig, tta: bool = True) -> KeypointModel:
         """``model`` read with the label offset of the config it was trained with."""
         return cls(model, tta=tta, label_offset=config.label_offset_px)
 
     def predict(self, faces: np.ndarray) -> np.ndarray:
         """(N, size, size[, 1]) gray faces (uint8, or float in 0..1 or 0..255) to (N, 15, 2) crop pixels."""
-        return self.finish(self._call(self.prepare(faces)))
+        return self.finish(self.network(self.prepare(faces)))
 
     def read_with_mirror(self, faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(N, 15, 2) points of ``faces`` and of their mirror images (in the mirror images' pixels), from one call."""
         batch = self._gray_batch(faces)
-        points = decode(self._call(_with_mirrors(batch)[..., None]), self.size)
+        points = decode(self.network(_with_mirrors(batch)[..., None]), self.size)
         return points[: len(batch)], points[len(batch) :]
 
     def average_mirror(self, points: np.ndarray, points_on_mirror: np.ndarray) -> np.ndarray:
@@ -102,13 +104,14 @@ def config_for(model_path: Path) -> KeypointConfig:
 
 @functools.lru_cache(maxsize=4)
 def load_model(path: str | os.PathLike[str] | None = None, tta: bool = True) -> KeypointModel:
-    """The keypoints model at ``path`` (default: the shipped weights), loaded once and cached.
+    """The keypoints model at ``path`` (default: the shipped weights' LiteRT file; a ``.keras`` file needs
+    ``facexpr[train]``), loaded once and cached.
 
     ``tta`` averages each face with its mirror image, mapped back with the label offset of the config saved beside
     the weights; ``tta=False`` reads each face once (about half the compute).
     """
-    file = Path(path) if path is not None else MODEL_FILE
-    network = read_model(
+    file = Path(path) if path is not None else RUNTIME_FILE
+    network = read_network(
         file,
         "keypoints model",
         "The shipped weights install with the package; train your own with `facexpr keypoints train`.",

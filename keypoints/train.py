@@ -14,8 +14,7 @@ from facexpr.rows import OnError
 from facexpr.training import ShuffledBatches, cosine_schedule, fit_configured, seed_everything
 from keypoints.augment import KeypointAugmenter
 from keypoints.config import KeypointConfig
-from keypoints.crops import CropSet, build_crop_set, load_youtube_crops
-from keypoints.datasets import load_kaggle_keypoints
+from keypoints.crops import CropSet, load_crops
 from keypoints.inference import KeypointModel
 from keypoints.losses import LOSSES, pixel_mse
 from keypoints.model import build_model
@@ -50,7 +49,7 @@ class MirrorAveragedPixelMSE:
         self._reader: KeypointModel | None = None
 
     def __call__(self, model: keras.Model) -> dict[str, float]:
-        if self._reader is None or self._reader.network is not model:
+        if self._reader is None or self._reader.network.model is not model:
             self._reader = KeypointModel.trained_with(model, self.config)  # traced once
         errors = np.square(self._reader.predict(self.faces) - self.keypoints)
         return {"val_mirror_pixel_mse": float(np.nanmean(errors))}
@@ -66,17 +65,6 @@ class TrainResult:
     state: dict[str, Any]
     crops: CropSet
     split: Split
-
-
-def load_crops(
-    data_dir: str | os.PathLike[str] | None = None,
-    kaggle_csv: str | os.PathLike[str] | None = None,
-    on_error: OnError = "raise",
-) -> CropSet:
-    """Training crops: YouTube-Faces through the pipeline's detector and crop rule, or a Kaggle CSV as is."""
-    if kaggle_csv:
-        return build_crop_set(load_kaggle_keypoints(kaggle_csv, on_error=on_error), detector=None)
-    return load_youtube_crops(data_dir, on_error=on_error)
 
 
 def compiled_model(config: KeypointConfig, steps_per_epoch: int) -> keras.Model:

@@ -1,4 +1,5 @@
-"""The two-stage face reader: detect faces, then keypoints and expressions of all faces in one compiled call."""
+"""The two-stage face reader: detect faces, then the keypoints and expressions of all of a frame's faces, each network
+called once per frame on all its faces."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ import expressions
 import keypoints
 from detection.detectors import Detection, FaceDetector, get_detector
 from expressions.inference import ExpressionModel
-from facexpr.compiled import CompiledModels
 from facexpr.crop import EXPRESSION_CROP, KEYPOINT_CROP, CropTransform
 from keypoints.inference import KeypointModel
 from pipeline.faces import Face
@@ -29,10 +29,9 @@ class Annotator:
         self.detector = get_detector(detector) if isinstance(detector, str) else detector
         self.keypoint_model = keypoint_model or keypoints.load_model()
         self.expression_model = expression_model or expressions.load_model(preset)
-        self._both = CompiledModels(self.keypoint_model.network, self.expression_model.network)
 
     def with_detector(self, detector: FaceDetector) -> Annotator:
-        """The same models (and their compiled call) behind another detector, e.g. a ``TrackingDetector``."""
+        """The same models behind another detector, e.g. a ``TrackingDetector``."""
         other = copy.copy(self)
         other.detector = detector
         return other
@@ -52,10 +51,8 @@ class Annotator:
         ]
 
     def read_crops(self, keypoint_crops: np.ndarray, expression_crops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Keypoints (N, 15, 2) in crop pixels and class probabilities (N, C) of N faces, both networks in one call."""
-        kp, ex = self.keypoint_model, self.expression_model
-        outputs = self._both(kp.prepare(keypoint_crops), ex.prepare(expression_crops))
-        return kp.finish(outputs[0]), ex.finish(outputs[1])
+        """Keypoints (N, 15, 2) in crop pixels and class probabilities (N, C) of N faces, one call of each network."""
+        return self.keypoint_model.predict(keypoint_crops), self.expression_model.probabilities(expression_crops)
 
 
 def face_crops(gray: np.ndarray, detections: list[Detection]) -> tuple[np.ndarray, list[CropTransform], np.ndarray]:

@@ -59,7 +59,7 @@ def run_benchmark(frames: int = 300, repeats: int = 100, annotator: Annotator | 
         "detect_near_last_box": lambda: annotator.detector.detect_near(gray, box),
         "keypoints_model": lambda: annotator.keypoint_model.predict(keypoint_crops),
         "expression_model": lambda: annotator.expression_model.predict(expression_crops),
-        "both_models_one_call": lambda: annotator.read_crops(keypoint_crops, expression_crops),
+        "both_models": lambda: annotator.read_crops(keypoint_crops, expression_crops),
         "draw": lambda: draw(frame, faces),
     }
     figures: dict[str, Any] = {"cpu_cores": os.cpu_count(), "faces_in_frame": len(faces)}

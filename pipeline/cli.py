@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
 from facexpr.cliflags import HelpFormatter
 from facexpr.errors import FacexprError
-from facexpr.quiet import silence_tensorflow
+from facexpr.quiet import stderr_silenced
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -17,6 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
     from expressions import cli as expressions_cli
     from keypoints import cli as keypoints_cli
     from pipeline import commands as pipeline_commands
+    from pipeline import export_command
     from pipeline.serve import command as serve_command
 
     parser = argparse.ArgumentParser(
@@ -32,14 +34,23 @@ def build_parser() -> argparse.ArgumentParser:
     serve_command.register(subparsers)
     keypoints_cli.register(subparsers)
     expressions_cli.register(subparsers)
+    export_command.register(subparsers)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
+    """Run the command line; returns the exit status. Native libraries' start-up lines stay off stderr unless -v."""
     args = build_parser().parse_args(argv)
-    if not args.verbose:
-        silence_tensorflow()
+    if args.verbose:
+        return _run(args)
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    for chatty in ("matplotlib", "tensorflow", "absl"):  # font cache, "Assets written to", ...
+        logging.getLogger(chatty).setLevel(logging.WARNING)
+    with stderr_silenced():
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s: %(message)s")
     try:
         return int(args.handler(args) or 0)

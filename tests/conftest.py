@@ -12,8 +12,10 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from detection.detectors import HaarFaceDetector  # noqa: E402
 from facexpr.datadir import YOUTUBE_FACES_KEYPOINTS, resolve_data_dir  # noqa: E402
-from keypoints.datasets import person_of  # noqa: E402
+from keypoints.crops import CropSet, build_crop_set  # noqa: E402
+from keypoints.datasets import load_youtube_faces, person_of  # noqa: E402
 from keypoints.split import split_by_person  # noqa: E402
 
 
@@ -56,6 +58,12 @@ def heldout_rows(youtube_table: pd.DataFrame) -> pd.DataFrame:
 def heldout_dir(tmp_path_factory: pytest.TempPathFactory, data_dir: Path, heldout_rows: pd.DataFrame) -> Path:
     """A data directory of only the held-out frames above."""
     return make_youtube_subset(tmp_path_factory.mktemp("heldout"), data_dir, heldout_rows)
+
+
+@pytest.fixture(scope="session")
+def heldout_crops(heldout_dir: Path) -> CropSet:
+    """The held-out frames cropped as the pipeline crops them (Haar box, the keypoint crop rule)."""
+    return build_crop_set(load_youtube_faces(heldout_dir), HaarFaceDetector(), progress=False)
 
 
 @pytest.fixture(scope="session")

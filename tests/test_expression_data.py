@@ -10,8 +10,9 @@ import pytest
 
 from expressions.augment import mixup
 from expressions.datasets import agreed_with_ferplus, ferplus_majority, ferplus_votes, load_fer2013
+from expressions.faces import LabelledFaces
 from expressions.presets import FER2013_CLASSES, PRESETS, get_preset
-from expressions.train import LabelledFaces, blended_targets
+from expressions.train import blended_targets
 from facexpr.datadir import FERPLUS, dataset_file
 from facexpr.errors import DataFormatError, InvalidInputError
 

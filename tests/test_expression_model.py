@@ -17,11 +17,13 @@ from expressions.compare import paired_counts
 from expressions.config import ExpressionConfig
 from expressions.datasets import ferplus_majority, load_fer2013
 from expressions.export import export_run, used_ferplus
+from expressions.faces import preset_faces
 from expressions.inference import ExpressionModel, load_model
 from expressions.model import build_model
 from expressions.presets import FER2013_CLASSES, class_columns, get_preset
-from expressions.train import compiled_model, preset_faces, train, training_faces, transfer_classifier
+from expressions.train import compiled_model, train, training_faces, transfer_classifier
 from expressions.views import MULTISCALE, scaled
+from facexpr.checksum import sha256_file
 from facexpr.datadir import FERPLUS, dataset_file
 from facexpr.errors import InvalidInputError
 from facexpr.training import RunFiles, run_stages, transfer_weights
@@ -94,9 +96,11 @@ def test_one_seven_class_run_ships_once_for_two_presets(
         "fer7.card.json",
         "fer7.config.json",
         "fer7.keras",
+        "fer7.tflite",
     ]
     fer5 = json.loads((weights / "fer5.card.json").read_text())
     assert fer5["model_file"] == "fer7.keras" and fer5["training_command"] == command
+    assert fer5["litert_file"] == "fer7.tflite" and fer5["litert_sha256"] == sha256_file(weights / "fer7.tflite")
     assert fer5["metrics"]["PrivateTest"]["classes"] == list(get_preset("fer5").classes)
 
 
@@ -185,7 +189,7 @@ def test_multiscale_reading_averages_the_face_at_each_zoom(
     assert multiscale.probabilities(faces[:0]).shape == (0, 5)  # a frame without faces
     with pytest.raises(InvalidInputError, match="scales must be one or more positive zooms"):
         ExpressionModel(tiny_model.network, "fer5", scales=(1.0, 0.0))
-    tiny_model.network.save(tmp_path / "tiny.keras")
+    tiny_model.network.model.save(tmp_path / "tiny.keras")
     assert load_model("fer5", tmp_path / "tiny.keras", scales=[0.9, 1.0]).scales == (0.9, 1.0)  # a list does too
 
 
@@ -279,7 +283,7 @@ def test_report_command_matches_scikit_learn(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     model_path = tmp_path / "tiny.keras"
-    tiny_model.network.save(model_path)
+    tiny_model.network.model.save(model_path)
     out = tmp_path / "report"
     argv = ["report", "--data", str(fer_data_dir), "--model", str(model_path), "--preset", "fer5", "--out", str(out)]
     assert main(argv) == 0
@@ -325,7 +329,7 @@ def test_report_on_a_labelled_folder(
     encoded = cv2.imencode(".jpg", samples.images[0])[1].tobytes()
     (tmp_path / "faces" / "sad" / "cut.jpg").write_bytes(encoded[: len(encoded) // 2])  # truncated: left out too
     model_path = tmp_path / "tiny.keras"
-    tiny_model.network.save(model_path)
+    tiny_model.network.model.save(model_path)
     out = tmp_path / "out"
     argv = ["report", "--folder", str(tmp_path / "faces"), "--model", str(model_path), "--out", str(out)]
     assert main([*argv, "--multiscale"]) == 0
@@ -355,7 +359,7 @@ def test_compare_command_reads_both_models_on_the_selection_split(
 ) -> None:
     other = build_model(TINY.replace(input_size=64))
     paths = [tmp_path / "a.keras", tmp_path / "b.keras"]
-    tiny_model.network.save(paths[0])
+    tiny_model.network.model.save(paths[0])
     other.save(paths[1])
     out = tmp_path / "compare"
     assert main(["expressions", "compare", *map(str, paths), "--data", str(fer_data_dir), "--out", str(out)]) == 0

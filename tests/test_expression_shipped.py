@@ -11,9 +11,9 @@ import pytest
 import expressions
 from expressions import inference
 from expressions.datasets import load_fer2013
+from expressions.faces import preset_faces
 from expressions.inference import WEIGHTS_DIR, read_card, serving_weights, shipped_presets
 from expressions.presets import SEVEN_CLASS_PRESET, get_preset
-from expressions.train import preset_faces
 from facexpr.checksum import sha256_file
 
 SHIPPED = shipped_presets()

@@ -11,13 +11,11 @@ import pandas as pd
 import pytest
 
 import keypoints
-from detection.detectors import HaarFaceDetector
 from facexpr.datadir import YOUTUBE_FACES_KEYPOINTS
 from facexpr.errors import DataFormatError, DataNotFoundError, InvalidInputError
 from facexpr.modelcard import card_beside
 from keypoints.config import KeypointConfig
-from keypoints.crops import build_crop_set
-from keypoints.datasets import load_youtube_faces, person_of
+from keypoints.datasets import person_of
 from keypoints.evaluate import parse_label_offset, split_crops
 from keypoints.export import export_run
 from keypoints.inference import MODEL_FILE, KeypointModel, config_for, load_model
@@ -142,11 +140,6 @@ def test_evaluate_reads_the_chosen_part_of_the_person_split(
         assert overall["faces"] == len(getattr(split, part)) and np.isfinite(overall["bias_x_px"])
         table = pd.read_csv(out / "per_keypoint.csv")
         assert np.isfinite(table[["mirror_habit_x_px", "mirror_habit_y_px"]].to_numpy()).all()
-
-
-@pytest.fixture(scope="module")
-def heldout_crops(heldout_dir: Path):
-    return build_crop_set(load_youtube_faces(heldout_dir), HaarFaceDetector(), progress=False)
 
 
 def test_shipped_model_predicts_heldout_faces(heldout_crops) -> None:

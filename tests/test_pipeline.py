@@ -17,7 +17,7 @@ from expressions.config import ExpressionConfig
 from expressions.inference import ExpressionModel
 from expressions.model import build_model
 from expressions.views import MULTISCALE
-from facexpr.compiled import CompiledModel, CompiledModels
+from facexpr.compiled import CompiledModel
 from facexpr.errors import DataNotFoundError, InvalidInputError
 from pipeline import Annotator, InvalidImageError, annotate
 from pipeline.annotator import face_crops
@@ -61,7 +61,7 @@ def test_sample_photo_has_one_face_with_sane_keypoints(annotator: Annotator) -> 
     assert result.image.shape == sample_photo().shape and not np.array_equal(result.image, sample_photo())
 
 
-def test_one_call_reads_like_each_model_alone(annotator: Annotator) -> None:
+def test_read_crops_reads_like_each_model_alone(annotator: Annotator) -> None:
     photo = sample_photo()
     gray = cv2.cvtColor(np.hstack([photo, photo[:, ::-1]]), cv2.COLOR_RGB2GRAY)
     keypoint_crops, _, expression_crops = face_crops(gray, annotator.detector.detect(gray))
@@ -73,39 +73,20 @@ def test_one_call_reads_like_each_model_alone(annotator: Annotator) -> None:
     assert none_points.shape == (0, 15, 2) and none_probs.shape == (0, 5)
 
 
-def test_mixed_empty_and_full_batches_in_one_call() -> None:
+def test_an_empty_batch_gets_an_empty_output() -> None:
     small = keras.Sequential([keras.Input((4, 4, 1)), keras.layers.Flatten(), keras.layers.Dense(3)])
-    other = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
-    first, second = CompiledModels(small, other)(np.zeros((0, 4, 4, 1), np.float32), np.ones((5, 2), np.float32))
-    assert first.shape == (0, 3) and second.shape == (5, 1)
-    np.testing.assert_allclose(second, other(np.ones((5, 2), np.float32)), atol=1e-6)
+    assert CompiledModel(small)(np.zeros((0, 4, 4, 1), np.float32)).shape == (0, 3)
 
 
 def test_a_large_batch_goes_through_in_chunks_with_the_same_outputs() -> None:
     small = keras.Sequential([keras.Input((4, 4, 1)), keras.layers.Flatten(), keras.layers.Dense(3)])
     batch = np.random.default_rng(0).normal(size=(10, 4, 4, 1)).astype(np.float32)
     model, sizes = CompiledModel(small, chunk=4), []
-    whole = model._call._call
-    model._call._call = lambda part: sizes.append(len(part)) or whole(part)
+    whole = model._run
+    model._run = lambda part: sizes.append(len(part)) or whole(part)
     chunked = model(batch)
     assert sizes == [4, 4, 2] and chunked.shape == (10, 3)
     np.testing.assert_allclose(chunked, small(batch), atol=1e-5)
-
-
-def test_two_models_in_chunks_keep_each_batch_whole_and_in_order() -> None:
-    # A crowd's keypoint crops and its many more expression views (14 per face at seven zooms) share each call.
-    small = keras.Sequential([keras.Input((4, 4, 1)), keras.layers.Flatten(), keras.layers.Dense(3)])
-    other = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
-    rng = np.random.default_rng(1)
-    faces, rows = rng.normal(size=(3, 4, 4, 1)).astype(np.float32), rng.normal(size=(9, 2)).astype(np.float32)
-    both, sizes = CompiledModels(small, other, chunk=4), []
-    whole = both._call
-    both._call = lambda *parts: sizes.append(tuple(map(len, parts))) or whole(*parts)
-    first, second = both(faces, rows)
-    assert sizes == [(3, 4), (1, 4), (1, 1)]  # the spent batch is padded with one row, then dropped
-    assert first.shape == (3, 3) and second.shape == (9, 1)
-    np.testing.assert_allclose(first, small(faces), atol=1e-5)
-    np.testing.assert_allclose(second, other(rows), atol=1e-5)
 
 
 def test_two_faces_side_by_side(annotator: Annotator) -> None:

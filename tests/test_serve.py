@@ -28,6 +28,8 @@ from pipeline.api import annotate, default_annotator  # noqa: E402
 from pipeline.benchmark import write_test_video  # noqa: E402
 from pipeline.sample import sample_photo  # noqa: E402
 from pipeline.serve.app import LOCAL_HOSTS, create_app  # noqa: E402
+from pipeline.serve.jobs import ServerBusyError, UnknownJobError, VideoJobs  # noqa: E402
+from pipeline.serve.models import SharedAnnotator  # noqa: E402
 from pipeline.serve.uploads import Limits  # noqa: E402
 
 if TYPE_CHECKING:
@@ -44,6 +46,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+#: Chromium's own fake camera (a test pattern, no face) for the webcam mode, allowed without asking.
+FAKE_CAMERA_ARGS = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
 #: Small limits, so the size tests send little.
 LIMITS = Limits(max_bytes=2_000_000, max_pixels=4_000_000)
 
@@ -220,6 +224,26 @@ def test_a_bad_video_or_unknown_job_gets_a_4xx(server: str) -> None:
     assert httpx.get(f"{server}/api/jobs/..%2F..%2Fetc%2Fpasswd/csv").status_code == 404
 
 
+def test_video_jobs_delete_uploads_forget_old_jobs_and_clean_up(annotator: Annotator, tmp_path: Path) -> None:
+    clip = write_test_video(tmp_path / "clip.mp4", frames=24)
+    jobs = VideoJobs(SharedAnnotator(annotator), LIMITS, keep=1)
+    with open(clip, "rb") as upload:
+        first = jobs.submit(upload, "first.mp4")
+    while not first.finished:
+        time.sleep(0.05)
+    assert first.state == "done"
+    assert sorted(p.name for p in first.folder.iterdir()) == ["annotated.csv", "annotated.webm"]  # upload deleted
+    with open(clip, "rb") as upload:
+        second = jobs.submit(upload, "second.mp4")  # keep=1: the finished first job is forgotten, its files deleted
+    assert not first.folder.exists()
+    with pytest.raises(UnknownJobError):
+        jobs.get(first.id)
+    with open(clip, "rb") as upload, pytest.raises(ServerBusyError):
+        jobs.submit(upload, "third.mp4")  # the second is still waiting or running
+    jobs.close()  # stops the second mid-way and deletes every file
+    assert second.state != "done" and not jobs.folder.exists()
+
+
 def test_openapi_documents_the_api(server: str) -> None:
     schema = httpx.get(f"{server}/openapi.json").json()
     assert {"/api/annotate", "/api/video", "/api/jobs/{job_id}", "/api/health"} <= set(schema["paths"])
@@ -236,7 +260,7 @@ def browser() -> Iterator[Browser]:
         pytest.skip(f"{CHROMIUM} is absent (apt-get install chromium); the page's browser test needs it")
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (dev extra) is not installed")
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS + FAKE_CAMERA_ARGS)
         yield browser
         browser.close()
 
@@ -293,6 +317,20 @@ def test_an_unreadable_file_shows_its_error_on_the_page(server: str, browser: Br
     page.set_input_files("#files", str(notes))
     card = page.wait_for_selector(".photo.failed", timeout=30_000)
     assert "notes.txt: not a picture" in card.query_selector(".summary").inner_text()
+    page.close()
+
+
+def test_the_webcam_mode_sends_frames_and_draws_back(server: str, browser: Browser) -> None:
+    page = browser.new_page()
+    page.goto(server)
+    page.wait_for_selector("#status:has-text('ready')")
+    page.click("#camera-start")
+    readout = page.wait_for_selector("#webcam-fps[data-fps]", timeout=30_000)
+    assert float(readout.get_attribute("data-fps")) > 0
+    assert readout.inner_text().endswith("frames/s · 0 faces")  # the fake camera's test pattern has no face
+    assert page.eval_on_selector("#webcam-view", "c => [c.width, c.height]") == [640, 480]
+    page.click("#camera-stop")
+    assert page.is_hidden("#webcam")
     page.close()
 
 

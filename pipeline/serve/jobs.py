@@ -79,6 +79,7 @@ class VideoJobs:
         self.limits = limits
         self.keep = keep
         self._root = tempfile.TemporaryDirectory(prefix="facexpr-serve-")
+        self.folder = Path(self._root.name)  # every job's files, in a folder of its own
         self._jobs: dict[str, VideoJob] = {}
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -90,7 +91,7 @@ class VideoJobs:
             if sum(not job.finished for job in self._jobs.values()) >= self.keep:
                 raise ServerBusyError(f"{self.keep} videos are already waiting or running; try again later")
         job_id = uuid.uuid4().hex
-        job = VideoJob(job_id, name, Path(self._root.name) / job_id)
+        job = VideoJob(job_id, name, self.folder / job_id)
         job.folder.mkdir()
         try:
             source = save_upload(upload, job.folder / "upload", self.limits, name)

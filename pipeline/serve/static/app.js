@@ -265,7 +265,8 @@ async function startWebcam() {
     while (times.length > 1 && now - times[0] > 2000) times.shift();
     if (times.length > 1) {
       const fps = (times.length - 1) / ((now - times[0]) / 1000);
-      readout.textContent = `${fps.toFixed(1)} frames/s`;
+      const faces = result.faces.length === 1 ? "1 face" : `${result.faces.length} faces`;
+      readout.textContent = `${fps.toFixed(1)} frames/s · ${faces}`;
       readout.dataset.fps = fps.toFixed(2);
     }
   }

@@ -1,0 +1,173 @@
+"""One worker's job on one task: read a batch of images (detection picture by picture, then both networks once over
+all the batch's faces) or one video, and write the task's shard. No Ray here: it runs, and is tested, in any process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import cv2
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from PIL import Image, UnidentifiedImageError
+
+from detection.detectors import Detection
+from facexpr.crop import CropTransform
+from facexpr.errors import FacexprError, InvalidImageError
+from facexpr.images import Picture, load_picture
+from pipeline.annotator import Annotator, face_crops
+from pipeline.draw import draw
+from pipeline.faces import Face
+from pipeline.model_choice import ModelChoice
+from pipeline.shards import DRAWN, FileError, Output, ShardRecord, Task, face_schema
+from pipeline.sources import is_uri, local_file, read_bytes
+from pipeline.video import annotate_video
+
+
+@dataclass(frozen=True)
+class Detected:
+    """One picture's faces as the detector found them, with their crops: all a batch keeps of the picture until its
+    networks run (plus the picture itself when it is to be drawn)."""
+
+    detections: list[Detection]
+    keypoint_crops: np.ndarray  # (N, 96, 96)
+    transforms: list[CropTransform]
+    expression_crops: np.ndarray  # (N, 48, 48)
+
+
+def detect(annotator: Annotator, gray: np.ndarray) -> Detected:
+    """The faces the annotator's detector finds in a 2-D uint8 gray picture, cropped for both networks."""
+    detections = annotator.detector.detect(gray)
+    if not detections:
+        return Detected([], np.empty((0, 0, 0), np.uint8), [], np.empty((0, 0, 0), np.uint8))
+    return Detected(detections, *face_crops(gray, detections))
+
+
+def read_detected(annotator: Annotator, batch: list[Detected]) -> list[list[Face]]:
+    """Each picture's faces, as ``Annotator.read`` gives them, with each network called once on all the batch's
+    faces."""
+    found = [picture for picture in batch if picture.detections]
+    if not found:
+        return [[] for _ in batch]
+    points, probabilities = annotator.read_crops(
+        np.concatenate([p.keypoint_crops for p in found]), np.concatenate([p.expression_crops for p in found])
+    )
+    labels = annotator.expression_model.labels(probabilities)
+    classes = annotator.expression_model.classes
+    faces = iter(
+        Face(d.box, d.score, t.to_image(p), label, dict(zip(classes, row.tolist(), strict=True)))
+        for d, t, p, label, row in zip(
+            (d for picture in found for d in picture.detections),
+            (t for picture in found for t in picture.transforms),
+            points,
+            labels,
+            probabilities,
+            strict=True,
+        )
+    )
+    return [[next(faces) for _ in picture.detections] for picture in batch]
+
+
+def decode_picture(data: bytes, name: str) -> Picture:
+    """The picture in an image file's bytes; truncated or unrecognised files fail as ``facexpr.images.read_image``."""
+    try:
+        image = Image.open(io.BytesIO(data))
+        image.load()
+    except UnidentifiedImageError:
+        raise InvalidImageError(f"{name}: not an image file (unrecognised format)") from None
+    except (OSError, SyntaxError, ValueError) as error:
+        raise InvalidImageError(f"{name}: unreadable or truncated image ({error})") from None
+    with image:
+        return load_picture(image)
+
+
+def read_picture(name: str) -> Picture:
+    """The picture at a local path or URI."""
+    try:
+        data = read_bytes(name)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{name}: image file not found") from None
+    return decode_picture(data, name)
+
+
+class ShardWriter:
+    """Holds the models (loaded once) and writes each task it is given as one shard under ``out``."""
+
+    def __init__(self, out: str, models: ModelChoice, draw: bool = False) -> None:
+        self.output = Output(out)
+        self.annotator = models.annotator()
+        self.draw = draw
+        self.schemas = {"images": face_schema(models.classes, video=False), "video": face_schema(models.classes, True)}
+
+    def run(self, task: Task) -> ShardRecord:
+        """Read the task's inputs and write its shard: face rows, then the manifest entry naming what it covers."""
+        start = time.perf_counter()
+        table, errors, drawn = self._images(task.inputs) if task.kind == "images" else self._video(task.inputs[0])
+        seconds = round(time.perf_counter() - start, 3)
+        record = ShardRecord(task.shard, task.kind, task.inputs, table.num_rows, tuple(errors), tuple(drawn), seconds)
+        self.output.write_shard(record, table)
+        return record
+
+    def _images(self, names: tuple[str, ...]) -> tuple[pa.Table, list[FileError], list[str]]:
+        read, pictures, errors = [], [], []
+        for name in names:
+            try:
+                picture = read_picture(name)
+            except (FacexprError, OSError) as error:  # OSError includes a missing file
+                errors.append(file_error(name, error))
+                continue
+            read.append((name, detect(self.annotator, picture.gray)))
+            pictures.append(picture.bgr if self.draw else None)  # only a picture to draw is kept
+        faces = read_detected(self.annotator, [detected for _, detected in read])
+        rows: list[dict[str, object]] = []
+        drawn = []
+        for (name, _), bgr, found in zip(read, pictures, faces, strict=True):
+            output = None
+            if bgr is not None:
+                output = drawn_name(name, ".png")
+                self.output.write(output, cv2.imencode(".png", draw(bgr, found))[1].tobytes())
+                drawn.append(output)
+            rows += [{"source": name, "output": output, "face": i, **face.to_row()} for i, face in enumerate(found)]
+        return pa.Table.from_pylist(rows, schema=self.schemas["images"]), errors, drawn
+
+    def _video(self, name: str) -> tuple[pa.Table, list[FileError], list[str]]:
+        with tempfile.TemporaryDirectory(prefix="facexpr-") as folder:
+            table, video = Path(folder) / "faces.csv", Path(folder) / "drawn.mp4"
+            copy = None
+            try:
+                with local_file(name) as copy:
+                    annotate_video(
+                        copy, video if self.draw else None, csv_path=table, annotator=self.annotator, progress=False
+                    )
+            except (FacexprError, OSError) as error:  # unreadable, or a URI that could not be fetched
+                return self.schemas["video"].empty_table(), [file_error(name, error, copy)], []
+            frame = pd.read_csv(table)
+            frame.insert(0, "source", name)
+            rows = pa.Table.from_pandas(frame, schema=self.schemas["video"], preserve_index=False)
+            if not self.draw:
+                return rows, [], []
+            output = drawn_name(name, ".mp4")
+            self.output.upload(video, output)
+            return rows, [], [output]
+
+
+def file_error(name: str, error: BaseException, copy: Path | None = None) -> FileError:
+    """The errors-table entry of an input that failed: the message without the file name (or local copy's) it starts
+    with."""
+    message = str(error).removeprefix(f"{name}: ")
+    if copy is not None:
+        message = message.removeprefix(f"{copy}: ")
+    return FileError(name, type(error).__name__, message)
+
+
+def drawn_name(name: str, suffix: str) -> str:
+    """Where an input's drawn copy goes under OUT: its stem plus a short digest of its full name (stems repeat)."""
+    stem = Path(urlsplit(name).path if is_uri(name) else name).stem
+    return f"{DRAWN}/{stem}-{hashlib.sha1(name.encode()).hexdigest()[:8]}_annotated{suffix}"

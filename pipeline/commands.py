@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from pipeline.annotator import Annotator
+    from pipeline.model_choice import ModelChoice
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -21,12 +22,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "annotate",
         _annotate,
         "Annotate photos and folders (recursively): drawn pictures plus faces.csv and faces.json of every face. "
-        "A bad file is reported and skipped; the exit status is 1 if any file failed.",
-        "facexpr annotate photos/ group.jpg -o outputs/annotated",
+        "A bad file is reported and skipped; the exit status is 1 if any file failed. With --engine ray, on a Ray "
+        "cluster: a resumable Parquet dataset of the faces (rerun to finish a stopped run), videos and lists too.",
+        "facexpr annotate photos/ group.jpg -o outputs/annotated\n"
+        "  facexpr annotate archive/ clips/ paths.txt --engine ray --address auto -o s3://bucket/faces",
     )
-    annotate.add_argument("inputs", nargs="+", metavar="IMG_OR_DIR")
+    annotate.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="IMG_OR_DIR",
+        help="images and folders; with --engine ray also videos, .txt/.csv lists of paths and URIs (s3://, gs://, ...)",
+    )
     annotate.add_argument("-o", "--out", required=True, metavar="OUTDIR")
     add_model_flags(annotate)
+    add_engine_flags(annotate)
 
     video = add_command(
         subparsers,
@@ -92,11 +101,48 @@ def add_model_flags(parser: argparse.ArgumentParser) -> None:
     add_multiscale_flag(parser)
 
 
+def model_choice(args: argparse.Namespace) -> ModelChoice:
+    """The models ``add_model_flags`` describes, as settings a cluster worker can rebuild them from."""
+    from pipeline.model_choice import ModelChoice
+
+    return ModelChoice(args.preset, args.expression_model, args.keypoint_model, args.tta, tuple(args.scales))
+
+
 def annotator_for(args: argparse.Namespace) -> Annotator:
     """The annotator ``add_model_flags`` describes (cached, so a second command in one process reuses it)."""
-    from pipeline.api import default_annotator
+    return model_choice(args).annotator()
 
-    return default_annotator(args.preset, args.expression_model, args.keypoint_model, args.tta, args.scales)
+
+def add_engine_flags(parser: argparse.ArgumentParser) -> None:
+    """Where ``annotate`` runs: this process, or a Ray cluster (and how there)."""
+    from pipeline.collection import DEFAULT_BATCH_SIZE, ENGINES
+
+    parser.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="local",
+        help="local: this process; ray: a Ray cluster, writing OUT/faces/*.parquet and OUT/errors.parquet "
+        '(pip install "facexpr[ray]"; see docs/cluster.md)',
+    )
+    parser.add_argument(
+        "--address",
+        help="ray: the cluster, auto (the one running here) or ray://HOST:10001 "
+        "(default: $RAY_ADDRESS, else a new Ray on this machine)",
+    )
+    parser.add_argument(
+        "--workers", type=int, metavar="N", help="ray: actors, each holding the models (default: one per CPU)"
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        metavar="B",
+        help=f"ray: images read per call and written per Parquet shard (default: {DEFAULT_BATCH_SIZE})",
+    )
+    parser.add_argument(
+        "--draw",
+        action="store_true",
+        help="ray: also write drawn pictures and videos to OUT/drawn/ (local: always)",
+    )
 
 
 def add_detect_every_flag(parser: argparse.ArgumentParser) -> None:
@@ -113,12 +159,19 @@ def add_detect_every_flag(parser: argparse.ArgumentParser) -> None:
 
 
 def _annotate(args: argparse.Namespace) -> int:
-    from pipeline.batch import annotate_files
+    from pipeline.collection import annotate_collection
 
-    summary = annotate_files(args.inputs, args.out, annotator=annotator_for(args))
-    print(
-        f"annotated {len(summary.written)} image(s), {len(summary.faces)} face(s) -> {args.out} (faces.csv, faces.json)"
+    summary = annotate_collection(
+        args.inputs,
+        args.out,
+        args.engine,
+        models=model_choice(args),
+        address=args.address,
+        workers=args.workers,
+        batch_size=args.batch_size,
+        draw=args.draw,
     )
+    print(summary.headline())
     for file, error in summary.errors.items():
         print(f"failed: {file}: {error}", file=sys.stderr)
     return 1 if summary.errors else 0

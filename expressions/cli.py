@@ -113,6 +113,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     compare.add_argument("--out", default=None, help="write compare.json and compare.csv here")
 
+    calibrate = add_command(
+        commands,
+        "calibrate",
+        _calibrate,
+        "Fit a shipped preset's reading on PublicTest: the temperature that calibrates its confidence and, for a "
+        "preset without Neutral, the seven-class Neutral probability above which a face gets no label (the lowest "
+        "that keeps --min-kept of the correctly read faces labelled). Writes <preset>.reading.json beside the weights.",
+        "facexpr expressions calibrate --data ../shared/data --preset fer5",
+    )
+    add_data_flag(calibrate)
+    add_preset_flag(calibrate)
+    calibrate.add_argument(
+        "--min-kept", type=float, default=0.92, help="share of correctly read PublicTest faces that keep their label"
+    )
+    calibrate.add_argument("--out", metavar="FILE", help="where to write it (default: beside the shipped weights)")
+
     export = add_command(
         commands,
         "export",
@@ -216,6 +232,13 @@ def _compare(args: argparse.Namespace) -> int:
         scales_b=args.scales_b,
         **_faces_options(args),
     )
+    return 0
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from expressions.calibrate import calibrate
+
+    calibrate(args.preset, args.data, args.min_kept, args.out)
     return 0
 
 

@@ -24,3 +24,15 @@ def add_multiscale_flag(parser: argparse.ArgumentParser) -> None:
 def add_preset_flag(parser: argparse.ArgumentParser, default: str | None = None) -> None:
     """The expression preset (class set) a command uses."""
     parser.add_argument("--preset", choices=sorted(PRESETS), default=default or DEFAULT_PRESET)
+
+
+def add_abstain_flag(parser: argparse.ArgumentParser) -> None:
+    """``--no-abstain``: name one of the preset's classes for every face (by default a face that shows none of them,
+    such as a neutral one, gets no label)."""
+    parser.add_argument(
+        "--no-abstain",
+        dest="abstain",
+        action="store_false",
+        help="give every face one of the preset's classes, even one that shows none of them (drawn 'neutral / other' "
+        "by default)",
+    )

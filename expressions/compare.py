@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import binomtest
 
-from expressions.evaluate import labelled_faces, predict_all
+from expressions.evaluate import labelled_faces, probabilities_all
 from expressions.inference import load_model
 from expressions.report import summary
 from expressions.views import SINGLE_SCALE
@@ -64,7 +64,7 @@ def compare_models(
         if truth is not None and not np.array_equal(truth, model_truth):
             raise InvalidInputError(f"{path} read other faces than {model_a}: compare models of one preset")
         truth = model_truth
-        predicted = predict_all(model, faces)
+        predicted = probabilities_all(model, faces).argmax(axis=1)
         predictions.append(predicted)
         headline = summary(truth, predicted, model.preset.classes)
         headline.pop("faces")

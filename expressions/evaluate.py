@@ -10,24 +10,30 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
+from expressions.abstention import THRESHOLDS, read_correctly, tradeoff, tradeoff_figure
+from expressions.calibration import ECE_BINS, calibration_bins, expected_calibration_error, reliability_figure
 from expressions.datasets import load_fer2013
 from expressions.faces import preset_faces
 from expressions.folders import load_image_folder
-from expressions.inference import ExpressionModel, load_model
+from expressions.inference import Abstainer, ExpressionModel, load_model
+from expressions.reading import with_temperature
 from expressions.report import write_report
 from expressions.views import SINGLE_SCALE
+from facexpr.atomic import write_text
+from facexpr.figures import save_figure
 from facexpr.rows import OnError
 
 REPORT_SPLIT = "PrivateTest"
 BATCH = 256
 
 
-def predict_all(model: ExpressionModel, faces: np.ndarray, progress: bool = True) -> np.ndarray:
-    """Predicted class index of every face, in batches, with a progress bar."""
-    predicted = []
-    for start in tqdm(range(0, len(faces), BATCH), desc="classifying", unit="batch", disable=not progress):
-        predicted.append(model.probabilities(faces[start : start + BATCH]).argmax(axis=1))
-    return np.concatenate(predicted) if predicted else np.zeros(0, dtype=int)
+def probabilities_all(model: ExpressionModel, faces: np.ndarray, progress: bool = True) -> np.ndarray:
+    """(N, C) class probabilities of every face, in batches, with a progress bar."""
+    probs = [
+        model.probabilities(faces[start : start + BATCH])
+        for start in tqdm(range(0, len(faces), BATCH), desc="classifying", unit="batch", disable=not progress)
+    ]
+    return np.concatenate(probs) if probs else np.zeros((0, model.preset.num_classes), dtype=np.float32)
 
 
 def evaluate(
@@ -43,7 +49,61 @@ def evaluate(
     """Classification report of ``model`` on a FER2013 ``split`` (default PrivateTest) or a labelled ``folder``."""
     faces, truth, title, extra = labelled_faces(model, split, folder, data_dir, labels, on_error)
     extra.update(mirror_tta=model.tta, scales=list(model.scales))
-    return write_report(truth, predict_all(model, faces, progress), model.preset.classes, out_dir, title, extra)
+    probs = probabilities_all(model, faces, progress)
+    extra["calibration"] = calibration_report(model, probs, truth, out_dir, title)
+    if model.abstainer is not None and folder is None:
+        samples = load_fer2013(data_dir=data_dir, on_error=on_error, labels=labels).split(split)
+        extra["abstention"] = abstention_report(model, model.abstainer, samples.images, samples.labels, out_dir, title)
+    return write_report(truth, probs.argmax(axis=1), model.preset.classes, out_dir, title, extra)
+
+
+def calibration_report(
+    model: ExpressionModel, probs: np.ndarray, truth: np.ndarray, out_dir: str | os.PathLike[str] | None, title: str
+) -> dict[str, Any]:
+    """Expected calibration error of the probabilities as read and as the network alone reads them (undoing the
+    model's temperature); with ``out_dir`` also reliability.png."""
+    network = with_temperature(probs, 1.0 / model.temperature)
+    result = {
+        "ece": expected_calibration_error(probs, truth),
+        "ece_network": expected_calibration_error(network, truth),
+        "temperature": model.temperature,
+        "bins": calibration_bins(probs, truth),
+    }
+    print(
+        f"expected calibration error ({ECE_BINS} bins): {result['ece']:.4f} at temperature {model.temperature:.3f} "
+        f"(the network alone: {result['ece_network']:.4f})"
+    )
+    if out_dir is not None and len(truth):
+        readings = {f"temperature {model.temperature:.3f}": (probs, truth), "the network alone": (network, truth)}
+        save_figure(reliability_figure(readings, f"{title}: reliability"), Path(out_dir) / "reliability.png")
+    return result
+
+
+def abstention_report(
+    model: ExpressionModel,
+    abstainer: Abstainer,
+    images: np.ndarray,
+    fer2013_labels: np.ndarray,
+    out_dir: str | os.PathLike[str] | None,
+    title: str,
+) -> dict[str, Any]:
+    """How ``model``'s ``abstainer`` reads every face of a split: correct labels kept and out-of-preset faces left
+    unlabelled at its threshold and across thresholds; with ``out_dir`` also abstention.csv and abstention.png."""
+    correct = read_correctly(model.probabilities(images), fer2013_labels, model.preset)
+    scores = abstainer.scores(images)
+    chosen = tradeoff(scores, correct, fer2013_labels, model.preset, np.array([abstainer.threshold])).iloc[0]
+    table = tradeoff(scores, correct, fer2013_labels, model.preset, THRESHOLDS)
+    outside = [c for c in chosen.index if c.endswith("_unlabelled") and c != "out_of_preset_unlabelled"]
+    deciding = abstainer.model.classes[abstainer.column]
+    print(
+        f"no label above seven-class {deciding} probability {abstainer.threshold:.3f}: "
+        f"{chosen['kept_correct']:.1%} of the correctly read faces keep their label; "
+        + ", ".join(f"{1 - chosen[c]:.1%} of {c.removesuffix('_unlabelled')} faces get one" for c in outside)
+    )
+    if out_dir is not None:
+        write_text(Path(out_dir) / "abstention.csv", table.to_csv(index=False))
+        save_figure(tradeoff_figure(table, chosen, f"{title}: no label"), Path(out_dir) / "abstention.png")
+    return {"at_threshold": chosen.to_dict(), "tradeoff": table.to_dict(orient="records")}
 
 
 def labelled_faces(

@@ -6,6 +6,7 @@ import functools
 import json
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ import cv2
 import numpy as np
 
 from expressions.presets import DEFAULT_PRESET, PRESETS, SEVEN_CLASS_PRESET, Preset, class_columns, get_preset
+from expressions.reading import Reading, with_temperature
 from expressions.views import SINGLE_SCALE, average_views, with_views
 from facexpr.batches import as_float_batch
 from facexpr.errors import InvalidInputError
@@ -93,7 +95,9 @@ class ExpressionModel:
     image's: on PublicTest it lifts the shipped fer5 from 83.83% to 84.27% accuracy and fer7 from 67.71% to 68.26%, for
     about 1.5 ms more per one-face frame (2.9 -> 4.4 ms for the 64x64 fer5 network, 2 CPU cores, `facexpr bench`).
     ``scales`` reads each face (and its mirror) at several zooms about its centre and averages them all
-    (``views.MULTISCALE``, the ``--multiscale`` flag: see the README for what it measures and costs).
+    (``views.MULTISCALE``, the ``--multiscale`` flag: see docs/experiments.md for what it measures and costs).
+    ``temperature`` calibrates the probabilities (``reading.with_temperature``); an ``abstainer`` withholds the
+    label of a face that shows none of the preset's classes (its probabilities stay as they are).
     """
 
     def __init__(
@@ -102,6 +106,8 @@ class ExpressionModel:
         preset: str | Preset = DEFAULT_PRESET,
         tta: bool = True,
         scales: Sequence[float] = SINGLE_SCALE,
+        temperature: float = 1.0,
+        abstainer: Abstainer | None = None,
     ) -> None:
         if not scales or min(scales) <= 0:
             raise InvalidInputError(f"scales must be one or more positive zooms, got {scales}")
@@ -111,6 +117,8 @@ class ExpressionModel:
         self.scales = tuple(scales)
         self.size = int(self.network.input_shape[1])
         self.columns = class_columns(int(self.network.output_shape[-1]), self.preset)
+        self.temperature = temperature
+        self.abstainer = abstainer
 
     @property
     def classes(self) -> tuple[str, ...]:
@@ -133,16 +141,39 @@ class ExpressionModel:
     def finish(self, outputs: np.ndarray) -> np.ndarray:
         """(N, C) probabilities of the preset's classes from the network's outputs on ``prepare``'s batch."""
         probs = average_views(outputs[:, self.columns], self.views)
-        return probs / probs.sum(axis=1, keepdims=True)
+        return with_temperature(probs / probs.sum(axis=1, keepdims=True), self.temperature)
 
     def labels(self, probabilities: np.ndarray) -> list[str]:
         """The most probable class of each row."""
         return [self.classes[i] for i in probabilities.argmax(axis=1)]
 
-    def predict(self, faces: np.ndarray) -> tuple[list[str], np.ndarray]:
-        """(labels, probabilities): a class name per face and an (N, C) array whose rows sum to 1."""
+    def predict(self, faces: np.ndarray) -> tuple[list[str | None], np.ndarray]:
+        """(labels, probabilities): a class name per face (``None`` where the abstainer withholds it) and an (N, C)
+        array whose rows sum to 1."""
         probs = self.probabilities(faces)
-        return self.labels(probs), probs
+        labels: list[str | None] = list(self.labels(probs))
+        if self.abstainer is not None and len(probs):
+            withheld = self.abstainer.abstains(faces)
+            labels = [None if other else label for label, other in zip(labels, withheld, strict=True)]
+        return labels, probs
+
+
+@dataclass(frozen=True)
+class Abstainer:
+    """A face is none of the preset's classes when the seven-class ``model`` gives ``column`` (its Neutral) a
+    probability above ``threshold``."""
+
+    model: ExpressionModel
+    column: int
+    threshold: float
+
+    def scores(self, faces: np.ndarray) -> np.ndarray:
+        """The seven-class probability of the abstaining class, per face."""
+        return self.model.probabilities(faces)[:, self.column]
+
+    def abstains(self, faces: np.ndarray) -> np.ndarray:
+        """Whether each face gets no label."""
+        return self.scores(faces) > self.threshold
 
 
 def load_model(
@@ -150,29 +181,55 @@ def load_model(
     path: str | os.PathLike[str] | None = None,
     tta: bool = True,
     scales: Sequence[float] = SINGLE_SCALE,
+    abstain: bool = True,
 ) -> ExpressionModel:
     """The expression model of ``preset`` (the shipped weights' LiteRT file unless ``path``; a ``.keras`` file needs
     ``facexpr[train]``), loaded once and cached; ``tta`` and ``scales`` as in ``ExpressionModel``.
 
-    A preset without weights of its own (``fer5-neutral``) is served by the shipped seven-class network.
+    A preset without weights of its own (``fer5-neutral``) is served by the shipped seven-class network. The shipped
+    models read with their calibrated temperature and, unless ``abstain=False``, give a face that shows none of the
+    preset's classes no label (``<preset>.reading.json``); a model at ``path`` reads as its network does.
     """
-    return _cached_model(preset, path, tta, tuple(scales))
+    return _cached_model(preset, path, tta, tuple(scales), abstain)
 
 
 @functools.lru_cache(maxsize=8)
 def _cached_model(
-    preset: str, path: str | os.PathLike[str] | None, tta: bool, scales: tuple[float, ...]
+    preset: str, path: str | os.PathLike[str] | None, tta: bool, scales: tuple[float, ...], abstain: bool
 ) -> ExpressionModel:
-    network = read_network(
-        path if path is not None else serving_weights(preset).with_suffix(".tflite"),
+    if path is not None:
+        return ExpressionModel(_network(Path(path)), preset, tta=tta, scales=scales)
+    reading = Reading.load(reading_file(preset))
+    abstainer = None
+    if abstain and reading.abstain_class is not None:
+        seven = ExpressionModel(_network(shipped_network_file(SEVEN_CLASS_PRESET)), SEVEN_CLASS_PRESET, tta=tta)
+        abstainer = Abstainer(seven, seven.classes.index(reading.abstain_class), reading.abstain_threshold)
+    network = _network(shipped_network_file(preset))
+    return ExpressionModel(network, preset, tta, scales, reading.temperature, abstainer)
+
+
+@functools.lru_cache(maxsize=8)
+def _network(file: Path) -> Network:
+    return read_network(
+        file,
         "expression model",
         "Shipped presets install with the package; train your own with `facexpr expressions train`.",
     )
-    return ExpressionModel(network, preset, tta=tta, scales=scales)
+
+
+def shipped_network_file(preset: str | Preset) -> Path:
+    """The LiteRT file that serves ``preset``, exported from its shipped weights."""
+    return serving_weights(preset).with_suffix(".tflite")
+
+
+def reading_file(preset: str | Preset) -> Path:
+    """Where the shipped reading of ``preset`` (calibration, abstention) lies."""
+    return WEIGHTS_DIR / f"{get_preset(preset).name}.reading.json"
 
 
 def predict(
-    faces: np.ndarray, preset: str = DEFAULT_PRESET, model: ExpressionModel | None = None
-) -> tuple[list[str], np.ndarray]:
-    """Expression of each face: a list of class names and an (N, C) probability array (rows sum to 1)."""
-    return (model or load_model(preset)).predict(faces)
+    faces: np.ndarray, preset: str = DEFAULT_PRESET, model: ExpressionModel | None = None, abstain: bool = True
+) -> tuple[list[str | None], np.ndarray]:
+    """Expression of each face: a list of class names (``None`` for a face that shows none of the preset's classes,
+    unless ``abstain=False``) and an (N, C) calibrated probability array (rows sum to 1)."""
+    return (model or load_model(preset, abstain=abstain)).predict(faces)

@@ -42,17 +42,20 @@ class Annotator:
         if not detections:
             return []
         keypoint_crops, transforms, expression_crops = face_crops(gray, detections)
-        points, probs = self.read_crops(keypoint_crops, expression_crops)
-        labels = self.expression_model.labels(probs)
+        points, labels, probs = self.read_crops(keypoint_crops, expression_crops)
         classes = self.expression_model.classes
         return [
             Face(d.box, d.score, t.to_image(p), label, dict(zip(classes, row.tolist(), strict=True)))
             for d, t, p, label, row in zip(detections, transforms, points, labels, probs, strict=True)
         ]
 
-    def read_crops(self, keypoint_crops: np.ndarray, expression_crops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Keypoints (N, 15, 2) in crop pixels and class probabilities (N, C) of N faces, one call of each network."""
-        return self.keypoint_model.predict(keypoint_crops), self.expression_model.probabilities(expression_crops)
+    def read_crops(
+        self, keypoint_crops: np.ndarray, expression_crops: np.ndarray
+    ) -> tuple[np.ndarray, list[str | None], np.ndarray]:
+        """Keypoints (N, 15, 2) in crop pixels, expression labels (``None``: none of the preset's classes) and class
+        probabilities (N, C) of N faces, each network called once on all of them."""
+        labels, probs = self.expression_model.predict(expression_crops)
+        return self.keypoint_model.predict(keypoint_crops), labels, probs
 
 
 def face_crops(gray: np.ndarray, detections: list[Detection]) -> tuple[np.ndarray, list[CropTransform], np.ndarray]:

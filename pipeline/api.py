@@ -21,22 +21,29 @@ def default_annotator(
     keypoint_model: str | None = None,
     tta: bool = True,
     scales: Sequence[float] = SINGLE_SCALE,
+    abstain: bool = True,
 ) -> Annotator:
     """The Haar detector with the shipped models, or with the ``.keras`` files given, built once per combination.
 
     ``tta=False`` has both models read each face once instead of averaging it with its mirror image; ``scales`` has
-    the expression model read each face at those zooms too (``expressions.views.MULTISCALE``).
+    the expression model read each face at those zooms too (``expressions.views.MULTISCALE``); ``abstain=False``
+    names one of the preset's classes for every face, even one that shows none of them (label ``None`` by default).
     """
-    return _cached_annotator(preset, expression_model, keypoint_model, tta, tuple(scales))
+    return _cached_annotator(preset, expression_model, keypoint_model, tta, tuple(scales), abstain)
 
 
 @functools.lru_cache(maxsize=4)
 def _cached_annotator(
-    preset: str, expression_model: str | None, keypoint_model: str | None, tta: bool, scales: tuple[float, ...]
+    preset: str,
+    expression_model: str | None,
+    keypoint_model: str | None,
+    tta: bool,
+    scales: tuple[float, ...],
+    abstain: bool,
 ) -> Annotator:
     return Annotator(
         keypoint_model=keypoints.load_model(keypoint_model, tta=tta),
-        expression_model=expressions.load_model(preset, expression_model, tta=tta, scales=scales),
+        expression_model=expressions.load_model(preset, expression_model, tta=tta, scales=scales, abstain=abstain),
     )
 
 
@@ -47,15 +54,17 @@ def annotate(
     draw: bool = True,
     color: ColorOrder = "bgr",
     annotator: Annotator | None = None,
+    abstain: bool = True,
 ) -> AnnotationResult:
-    """Find every face in ``image`` and read its keypoints and expression.
+    """Find every face in ``image`` and read its keypoints and expression (label ``None`` for a face that shows
+    none of the preset's classes, unless ``abstain=False``).
 
     ``image`` is a file path, a NumPy array (BGR as OpenCV reads it, or RGB with ``color="rgb"``; gray; BGRA) or a
     PIL image. A picture with no face gives an empty ``faces`` list. The drawn picture comes back in the input's
     colour order (gray input comes back as BGR, so the drawing keeps its colours).
     """
     picture = load_picture(image, color)
-    reader = annotator or default_annotator(preset)
+    reader = annotator or default_annotator(preset, abstain=abstain)
     faces = reader.read(picture.gray)
     drawn = picture.restore(draw_faces(picture.bgr, faces)) if draw else None
     source = str(image) if isinstance(image, (str, os.PathLike)) else None

@@ -89,7 +89,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def add_model_flags(parser: argparse.ArgumentParser) -> None:
     """Which models read the faces: the preset's shipped ones, or ``.keras`` files of your own, and mirror averaging."""
-    from expressions.cliflags import add_multiscale_flag, add_preset_flag
+    from expressions.cliflags import add_abstain_flag, add_multiscale_flag, add_preset_flag
     from facexpr.cliflags import add_tta_flag
 
     add_preset_flag(parser)
@@ -99,13 +99,16 @@ def add_model_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--keypoint-model", metavar="MODEL", help="a .keras keypoints model (default: the shipped one)")
     add_tta_flag(parser)
     add_multiscale_flag(parser)
+    add_abstain_flag(parser)
 
 
 def model_choice(args: argparse.Namespace) -> ModelChoice:
     """The models ``add_model_flags`` describes, as settings a cluster worker can rebuild them from."""
     from pipeline.model_choice import ModelChoice
 
-    return ModelChoice(args.preset, args.expression_model, args.keypoint_model, args.tta, tuple(args.scales))
+    return ModelChoice(
+        args.preset, args.expression_model, args.keypoint_model, args.tta, tuple(args.scales), args.abstain
+    )
 
 
 def annotator_for(args: argparse.Namespace) -> Annotator:
@@ -232,6 +235,7 @@ def _webcam(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    from expressions.reading import NO_LABEL
     from pipeline.api import annotate
     from pipeline.sample import sample_photo
 
@@ -240,7 +244,7 @@ def _demo(args: argparse.Namespace) -> int:
     picture = result.save(out / "astronaut_annotated.png")
     result.to_json(out / "astronaut.json")
     for face in result.faces:
-        print(f"face at {face.box}: {face.label} ({face.confidence:.0%})")
+        print(f"face at {face.box}: " + (f"{face.label} ({face.confidence:.0%})" if face.label else NO_LABEL))
     print(f"wrote {picture} and {out / 'astronaut.json'}")
     return 0
 

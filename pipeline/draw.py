@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
+from expressions.reading import NO_LABEL
 from pipeline.faces import Face
 
 BOX_COLOR = (80, 200, 60)  # BGR
@@ -15,7 +16,8 @@ TEXT_COLOR = (255, 255, 255)
 
 
 def draw(image: np.ndarray, faces: Sequence[Face], labels: bool = True) -> np.ndarray:
-    """A copy of a BGR ``image`` with each face's box, keypoints and 'label confidence%' drawn on it."""
+    """A copy of a BGR ``image`` with each face's box, keypoints and 'label confidence%' (or, for a face that shows
+    none of the preset's classes, 'neutral / other') drawn on it."""
     out = image.copy()
     for face in faces:
         x, y, w, h = face.box
@@ -24,8 +26,8 @@ def draw(image: np.ndarray, faces: Sequence[Face], labels: bool = True) -> np.nd
         radius = max(1, round(w / 60))
         for px, py in face.keypoints:
             cv2.circle(out, (int(round(px)), int(round(py))), radius, POINT_COLOR, -1, cv2.LINE_AA)
-        if labels and face.label:
-            _label(out, f"{face.label} {face.confidence:.0%}", x, y, w)
+        if labels:
+            _label(out, f"{face.label} {face.confidence:.0%}" if face.label else NO_LABEL, x, y, w)
     return out
 
 

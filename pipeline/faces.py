@@ -19,7 +19,7 @@ class Face:
     box: tuple[int, int, int, int]  # x, y, w, h in image pixels
     score: float  # detector confidence
     keypoints: np.ndarray  # (15, 2) float32 (x, y) in image pixels
-    label: str  # most likely expression
+    label: str | None  # most likely expression; None for a face that shows none of the preset's classes
     probabilities: MappingProxyType[str, float] = field(default_factory=lambda: MappingProxyType({}))
 
     def __post_init__(self) -> None:
@@ -33,8 +33,8 @@ class Face:
 
     @property
     def confidence(self) -> float:
-        """Probability of ``label``."""
-        return self.probabilities.get(self.label, float("nan"))
+        """Probability of ``label`` (NaN for a face without one)."""
+        return self.probabilities.get(self.label, float("nan")) if self.label else float("nan")
 
     def keypoint(self, name: str) -> tuple[float, float]:
         """(x, y) of a keypoint by name."""
@@ -47,7 +47,7 @@ class Face:
             "box": {"x": self.box[0], "y": self.box[1], "w": self.box[2], "h": self.box[3]},
             "score": round(self.score, 4),
             "label": self.label,
-            "confidence": round(self.confidence, 4),
+            "confidence": round(self.confidence, 4) if self.label else None,
             "probabilities": {k: round(v, 4) for k, v in self.probabilities.items()},
             "keypoints": {
                 n: [round(float(x), 2), round(float(y), 2)]

@@ -15,13 +15,15 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class ModelChoice:
-    """The arguments of ``default_annotator``: preset, optional ``.keras`` files, mirror averaging, expression zooms."""
+    """The arguments of ``default_annotator``: preset, optional ``.keras`` files, mirror averaging, expression zooms,
+    and whether a face that shows none of the preset's classes gets no label."""
 
     preset: str = DEFAULT_PRESET
     expression_model: str | None = None
     keypoint_model: str | None = None
     tta: bool = True
     scales: tuple[float, ...] = SINGLE_SCALE
+    abstain: bool = True
 
     @property
     def classes(self) -> tuple[str, ...]:
@@ -32,7 +34,9 @@ class ModelChoice:
         """The annotator these settings describe, built once per process."""
         from pipeline.api import default_annotator
 
-        return default_annotator(self.preset, self.expression_model, self.keypoint_model, self.tta, self.scales)
+        return default_annotator(
+            self.preset, self.expression_model, self.keypoint_model, self.tta, self.scales, self.abstain
+        )
 
     def portable(self) -> ModelChoice:
         """The same choice with its model files as absolute paths: each worker of a cluster finds them at that path

@@ -57,10 +57,9 @@ def read_detected(annotator: Annotator, batch: list[Detected]) -> list[list[Face
     found = [picture for picture in batch if picture.detections]
     if not found:
         return [[] for _ in batch]
-    points, probabilities = annotator.read_crops(
+    points, labels, probabilities = annotator.read_crops(
         np.concatenate([p.keypoint_crops for p in found]), np.concatenate([p.expression_crops for p in found])
     )
-    labels = annotator.expression_model.labels(probabilities)
     classes = annotator.expression_model.classes
     faces = iter(
         Face(d.box, d.score, t.to_image(p), label, dict(zip(classes, row.tolist(), strict=True)))

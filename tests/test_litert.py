@@ -61,9 +61,16 @@ def test_litert_expressions_match_keras_on_real_faces(preset: str, data_dir: Pat
 
 
 @pytest.mark.parametrize("preset", SHIPPED)
-def test_shipped_report_accuracy_is_the_cards_on_litert(preset: str, data_dir: Path) -> None:
-    report = evaluate_model_file(preset, None, None, data_dir=data_dir, split="PrivateTest", progress=False)
+def test_shipped_report_accuracy_is_the_cards_on_litert(preset: str, data_dir: Path, tmp_path: Path) -> None:
+    report = evaluate_model_file(preset, None, tmp_path, data_dir=data_dir, split="PrivateTest", progress=False)
     assert report["accuracy"] == pytest.approx(read_card(preset)["metrics"]["PrivateTest"]["accuracy"], abs=1e-9)
+    # The calibrated reading's confidence is nearer its accuracy than the network's own, on faces it was not fitted on.
+    assert report["calibration"]["ece"] < report["calibration"]["ece_network"]
+    assert (tmp_path / "reliability.png").is_file()
+    if "Neutral" not in get_preset(preset).classes:  # the trade-off of leaving faces without a label
+        kept = report["abstention"]["at_threshold"]["kept_correct"]
+        assert 0.9 < kept < 1 and report["abstention"]["at_threshold"]["Neutral_unlabelled"] > 0.5
+        assert (tmp_path / "abstention.png").is_file() and (tmp_path / "abstention.csv").is_file()
 
 
 def test_a_keras_model_without_tensorflow_says_to_install_the_training_extra(

@@ -65,12 +65,14 @@ def test_read_crops_reads_like_each_model_alone(annotator: Annotator) -> None:
     photo = sample_photo()
     gray = cv2.cvtColor(np.hstack([photo, photo[:, ::-1]]), cv2.COLOR_RGB2GRAY)
     keypoint_crops, _, expression_crops = face_crops(gray, annotator.detector.detect(gray))
-    points, probs = annotator.read_crops(keypoint_crops, expression_crops)
+    points, labels, probs = annotator.read_crops(keypoint_crops, expression_crops)
     assert points.shape == (2, 15, 2) and probs.shape == (2, 5)
     np.testing.assert_allclose(points, annotator.keypoint_model.predict(keypoint_crops), atol=1e-3)
-    np.testing.assert_allclose(probs, annotator.expression_model.predict(expression_crops)[1], atol=1e-5)
-    none_points, none_probs = annotator.read_crops(keypoint_crops[:0], expression_crops[:0])
-    assert none_points.shape == (0, 15, 2) and none_probs.shape == (0, 5)
+    alone_labels, alone_probs = annotator.expression_model.predict(expression_crops)
+    np.testing.assert_allclose(probs, alone_probs, atol=1e-5)
+    assert labels == alone_labels
+    none_points, none_labels, none_probs = annotator.read_crops(keypoint_crops[:0], expression_crops[:0])
+    assert none_points.shape == (0, 15, 2) and none_labels == [] and none_probs.shape == (0, 5)
 
 
 def test_an_empty_batch_gets_an_empty_output() -> None:

@@ -21,8 +21,8 @@ class FaceDocument(BaseModel):
 
     box: Box
     score: float = Field(description="the detector's confidence")
-    label: str = Field(description="the most likely expression")
-    confidence: float = Field(description="the probability of label")
+    label: str | None = Field(description="the most likely expression; null for a face that shows none of the classes")
+    confidence: float | None = Field(description="the probability of label; null without a label")
     probabilities: dict[str, float] = Field(description="every class's probability, in the model's class order")
     keypoints: dict[str, tuple[float, float]] = Field(description="15 named keypoints, (x, y) in image pixels")
 

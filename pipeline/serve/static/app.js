@@ -5,6 +5,7 @@
 const BOX_COLOR = "rgb(60, 200, 80)";
 const POINT_COLOR = "rgb(255, 40, 40)";
 const POLL_MS = 500;
+const NO_LABEL = "neutral / other"; // expressions.reading.NO_LABEL
 
 // What the server says at /api/health: its limits, the expression classes and the keypoint names, in order.
 const server = { maxUploadMb: 20, classes: [], keypoints: [] };
@@ -55,7 +56,7 @@ function drawFaces(context, faces) {
     }
     const size = Math.round(22 * Math.min(1.5, Math.max(0.4, w / 160)));
     context.font = `600 ${size}px system-ui, sans-serif`;
-    const text = `${face.label} ${Math.round(face.confidence * 100)}%`;
+    const text = labelText(face);
     const boxHeight = size + 8;
     const top = y - boxHeight >= 0 ? y - boxHeight : y;
     context.fillStyle = BOX_COLOR;
@@ -68,6 +69,11 @@ function drawFaces(context, faces) {
 
 function percent(p) {
   return `${Math.round(p * 100)}%`;
+}
+
+// What pipeline/draw.py writes: the label and its confidence, or "neutral / other" for a face without a label.
+function labelText(face) {
+  return face.label === null ? NO_LABEL : `${face.label} ${percent(face.confidence)}`;
 }
 
 function probabilityBars(face) {
@@ -92,7 +98,8 @@ function probabilityBars(face) {
 
 function faceRow(face, index) {
   const row = document.createElement("tr");
-  const cells = [String(index + 1), face.label, percent(face.confidence)].map((text) => {
+  const confidence = face.label === null ? "" : percent(face.confidence);
+  const cells = [String(index + 1), face.label ?? NO_LABEL, confidence].map((text) => {
     const cell = document.createElement("td");
     cell.textContent = text;
     return cell;

@@ -1,0 +1,70 @@
+"""``facexpr expressions calibrate``: fit a shipped preset's reading on PublicTest (the temperature, and for a preset
+without Neutral the threshold above which a face gets no label) and store it beside the weights."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from expressions.abstention import choose_threshold, read_correctly
+from expressions.calibration import expected_calibration_error, fit_temperature
+from expressions.datasets import load_fer2013
+from expressions.inference import load_model, reading_file, shipped_network_file
+from expressions.presets import FER2013_CLASSES, SEVEN_CLASS_PRESET, get_preset
+from expressions.reading import Reading, with_temperature
+from facexpr.checksum import sha256_file
+from facexpr.datadir import FER2013, dataset_file
+
+#: The split a reading is fitted on: the selection split, never the reported PrivateTest.
+FIT_SPLIT = "PublicTest"
+#: The seven-class network's class whose probability decides that a face shows none of a preset's classes.
+ABSTAIN_CLASS = "Neutral"
+#: Share of the correctly read selection faces that keep their label at the chosen threshold.
+MIN_KEPT = 0.92
+
+
+def calibrate(
+    preset: str,
+    data_dir: str | os.PathLike[str] | None = None,
+    min_kept: float = MIN_KEPT,
+    out: str | os.PathLike[str] | None = None,
+) -> dict[str, Any]:
+    """Fit the reading and write it to ``out`` (default: ``<preset>.reading.json`` beside the shipped weights, where
+    ``load_model`` reads it); returns what it wrote."""
+    preset_ = get_preset(preset)
+    part = load_fer2013(data_dir=data_dir).split(FIT_SPLIT)
+    raw = load_model(preset_.name, path=shipped_network_file(preset_)).probabilities(part.images)
+    targets, keep = preset_.map_labels(part.labels)
+    temperature = fit_temperature(raw[keep], targets)
+    calibrated = with_temperature(raw, temperature)
+    measured: dict[str, Any] = {
+        "ece_network": expected_calibration_error(raw[keep], targets),
+        "ece_calibrated": expected_calibration_error(calibrated[keep], targets),
+    }
+    reading = Reading(temperature)
+    if ABSTAIN_CLASS not in preset_.classes:
+        seven = load_model(SEVEN_CLASS_PRESET, path=shipped_network_file(SEVEN_CLASS_PRESET))
+        scores = seven.probabilities(part.images)[:, seven.classes.index(ABSTAIN_CLASS)]
+        correct = read_correctly(raw, part.labels, preset_)
+        reading = Reading(temperature, ABSTAIN_CLASS, choose_threshold(scores[correct], min_kept))
+        withheld = scores > reading.abstain_threshold
+        measured["kept_correct"] = float(1 - withheld[correct].mean())
+        for name in FER2013_CLASSES:
+            if name not in preset_.classes:
+                measured[f"{name}_labelled"] = float(1 - withheld[part.labels == FER2013_CLASSES.index(name)].mean())
+    data = dataset_file(FER2013, data_dir)
+    evidence = {
+        "fitted_on": FIT_SPLIT,
+        "faces": int(len(part.labels)),
+        "min_kept": min_kept,
+        "data": {"file": data.name, "sha256": sha256_file(data)},
+        "network": shipped_network_file(preset_).name,
+        "command": f"facexpr expressions calibrate --preset {preset_.name} --data DATA",
+        "measured_on_fit_split": measured,
+    }
+    path = reading.save(out or reading_file(preset_), **evidence)
+    print(f"{preset_.name}: temperature {temperature:.3f}; " + ", ".join(f"{k} {v:.4f}" for k, v in measured.items()))
+    if reading.abstain_class:
+        print(f"  no label above {reading.abstain_class} probability {reading.abstain_threshold:.4f} (seven-class)")
+    print(f"wrote {path}")
+    return {**reading.__dict__, **evidence}

@@ -5,7 +5,8 @@ frames/s in headless Chromium (prints a table).
     .venv/bin/python benchmarks/bench_serve.py --webcam 20     # + 20 s of the page's webcam mode (fake camera)
 
 Every request sends the same 640x480 JPEG (the sample frame: one face). Latency is one client sending one request
-at a time; throughput is 1, 2 and 4 clients sending at once, each on its own keep-alive connection.
+at a time; throughput is 1, 2 and 4 clients sending at once, each on its own keep-alive connection. For scale, the
+same JPEG read in this process by ``annotate()`` (decoded, no HTTP) is timed too.
 """
 
 from __future__ import annotations
@@ -37,6 +38,19 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+def in_process_ms(photo: bytes, repeats: int) -> float:
+    """Median milliseconds of decoding ``photo`` and reading it with ``annotate()`` here, without the server."""
+    from pipeline.api import annotate, default_annotator
+
+    annotator = default_annotator()
+    times = []
+    for _ in range(repeats + 2):
+        start = time.perf_counter()
+        annotate(cv2.imdecode(np.frombuffer(photo, np.uint8), cv2.IMREAD_COLOR), annotator=annotator, draw=False)
+        times.append((time.perf_counter() - start) * 1000.0)
+    return float(np.median(times[2:]))
 
 
 def start_server() -> tuple[subprocess.Popen, str]:
@@ -143,6 +157,8 @@ def main() -> None:
         print(f"| latency p50 | latency p95 | {' | '.join(f'{c} client(s)' for c in (1, 2, 4))} |")
         rates = [throughput(url, photo, clients, args.requests) for clients in (1, 2, 4)]
         print(f"| {p50:.1f} ms | {p95:.1f} ms | {' | '.join(f'{r:.1f} req/s' for r in rates)} |")
+        alone = in_process_ms(photo, args.requests)
+        print(f"annotate() on the same JPEG in this process, no HTTP: {alone:.1f} ms median")
         if args.webcam:
             readout = webcam_readout(url, args.webcam)
             print(f"webcam mode in headless Chromium (fake camera, 640x480), after {args.webcam:g} s: {readout}")

@@ -119,7 +119,10 @@ function csvOf(result) {
     ...classes.map((c) => `p_${c}`), ...keypoints.flatMap((n) => [`${n}_x`, `${n}_y`])];
   const rows = result.faces.map((f, i) => [result.source, i, f.box.x, f.box.y, f.box.w, f.box.h, f.score, f.label,
     f.confidence, ...classes.map((c) => f.probabilities[c]), ...keypoints.flatMap((n) => f.keypoints[n])]);
-  const quote = (value) => (/[",\n]/.test(String(value)) ? `"${String(value).replace(/"/g, '""')}"` : String(value));
+  const quote = (value) => {
+    const text = String(value ?? ""); // no label: empty label and confidence, as pandas writes them
+    return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  };
   return [header, ...rows].map((row) => row.map(quote).join(",")).join("\n") + "\n";
 }
 

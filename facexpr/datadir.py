@@ -38,6 +38,11 @@ YOUTUBE_FACES_KEYPOINTS = Dataset(
     "https://github.com/udacity/P1_Facial_Keypoints (data/*_frames_keypoints.csv and images); "
     "see data/README.md for the layout",
 )
+WILD_FACES_68 = Dataset(
+    "wild-faces-68 (300-W HELEN train + AFW, 68 points)",
+    ("wild-faces-68/landmarks68.csv",),
+    "https://github.com/Spinkoo/Face-alignement (helen/trainset, afw/afw); see data/README.md for the layout",
+)
 KAGGLE_KEYPOINTS = Dataset(
     "Kaggle Facial Keypoints",
     ("facial-keypoints/training.csv", "facial-keypoints/training.csv.gz"),

@@ -15,6 +15,7 @@ from facexpr.quiet import stderr_silenced
 
 def build_parser() -> argparse.ArgumentParser:
     """The full ``facexpr`` parser."""
+    from detection import cli as detection_cli
     from expressions import cli as expressions_cli
     from keypoints import cli as keypoints_cli
     from pipeline import commands as pipeline_commands
@@ -35,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     keypoints_cli.register(subparsers)
     expressions_cli.register(subparsers)
     export_command.register(subparsers)
+    detection_cli.register(subparsers)
     return parser
 
 

@@ -1,0 +1,107 @@
+"""``facexpr detect evaluate``: the matcher on hand-made boxes, landmark boxes, the split, the CLI on real photos."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from detection.datasets import AnnotatedImage, load_wild_faces, load_youtube_frames
+from detection.detectors import Detection
+from detection.evaluate import average_precision, match
+from detection.split import heldout_groups, select_part
+from facexpr.errors import InvalidInputError
+from pipeline.cli import main
+
+BOXES = np.array([[0.0, 0.0, 100.0, 100.0], [200.0, 0.0, 100.0, 100.0]])
+CENTRES = np.array([[50.0, 50.0], [250.0, 50.0]])
+
+
+def test_match_is_one_to_one_by_score_and_iou_threshold() -> None:
+    near, nearer, far = (
+        Detection((5, 5, 100, 100), 1.0),
+        Detection((0, 0, 100, 100), 3.0),
+        Detection((400, 0, 50, 50), 2.0),
+    )
+    assert match([near, nearer, far], BOXES, CENTRES, "iou") == [-1, 0, -1]  # the higher score takes face 0
+    shifted = Detection((200 + 40, 0, 100, 100), 1.0)  # IoU 60/140 = 0.43 with face 1
+    assert match([shifted], BOXES, CENTRES, "iou") == [-1]
+    assert match([shifted], BOXES, CENTRES, "centre") == [1]  # its box still holds face 1's centre
+
+
+def test_match_by_centre_takes_the_nearest_free_face() -> None:
+    wide = Detection((0, 0, 280, 100), 2.0)  # holds both centres; face 0 is nearer its centre (140, 50)
+    small = Detection((10, 10, 60, 60), 1.0)  # holds only face 0's centre
+    assert match([wide, small], BOXES, CENTRES, "centre") == [0, -1]
+    assert match([small, wide], BOXES, CENTRES, "centre") == [-1, 0]  # order comes from the scores, not the list
+    lone = Detection((180, 0, 140, 100), 1.0)
+    assert match([lone], BOXES, CENTRES, "centre") == [1]
+
+
+def test_average_precision_counts_ties_as_one_point() -> None:
+    assert average_precision(np.ones(4), np.array([1, 1, 0, 1], bool), 5) == pytest.approx(0.75 * 0.6)
+    assert average_precision(np.array([3.0, 2.0, 1.0]), np.array([1, 1, 0], bool), 2) == pytest.approx(1.0)
+    assert average_precision(np.zeros(0), np.zeros(0, bool), 3) == 0.0
+
+
+def test_landmark_boxes_hold_their_centres_at_sane_sizes(data_dir: Path) -> None:
+    images = load_wild_faces(data_dir)[:40] + load_youtube_frames(data_dir)[:40]
+    for image in images:
+        for box, centre, points in zip(image.boxes, image.centres, image.landmarks, strict=True):
+            x, y, w, h = box
+            assert x <= centre[0] <= x + w and y <= centre[1] <= y + h
+            extent = (points.max(axis=0) - points.min(axis=0)).max()
+            assert w == h and extent <= w <= 1.5 * extent and 10 < w < 1000
+
+
+def test_split_is_by_photo_and_seeded(data_dir: Path) -> None:
+    photos = load_wild_faces(data_dir)
+    names = [p.name for p in photos]
+    assert len(names) == len(set(names))  # one entry per photo: all its faces travel together
+    held = heldout_groups([p.group for p in photos])
+    assert held == heldout_groups([p.group for p in photos])
+    assert 0.1 < len(held) / len(photos) < 0.2
+    frames = load_youtube_frames(data_dir)
+    test = select_part(frames, "test")
+    people = {f.group for f in test}
+    assert all(f.group not in people for f in frames if f not in test)
+
+
+def test_a_bad_part_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(InvalidInputError):
+        select_part([], "train")
+    assert main(["detect", "evaluate", "--part", "train"]) == 2
+    assert "--part must be one of" in capsys.readouterr().err
+
+
+def _subset(root: Path, data_dir: Path, photos: list[AnnotatedImage], frames: pd.DataFrame) -> Path:
+    """A data directory of a few wild-faces photos and YouTube frames (images symlinked)."""
+    table = pd.read_csv(data_dir / "wild-faces-68" / "landmarks68.csv")
+    (root / "wild-faces-68" / "images").mkdir(parents=True)
+    table[table["image"].isin([p.name for p in photos])].to_csv(root / "wild-faces-68" / "landmarks68.csv", index=False)
+    for photo in photos:
+        (root / "wild-faces-68" / "images" / photo.name).symlink_to(photo.path.resolve())
+    (root / "youtube-faces-keypoints" / "images").mkdir(parents=True)
+    frames.to_csv(root / "youtube-faces-keypoints" / "keypoints68.csv", index=False)
+    for name in frames["image"]:
+        (root / "youtube-faces-keypoints" / "images" / name).symlink_to(
+            (data_dir / "youtube-faces-keypoints" / "images" / name).resolve()
+        )
+    return root
+
+
+def test_cli_finds_most_big_helen_faces(tmp_path: Path, data_dir: Path, youtube_table: pd.DataFrame) -> None:
+    helen = [p for p in load_wild_faces(data_dir) if p.name.startswith("helen_train") and p.boxes[0, 2] > 150][:6]
+    data = _subset(tmp_path / "data", data_dir, helen, youtube_table.iloc[:4])
+    out = tmp_path / "out"
+    assert main(["detect", "evaluate", "--data", str(data), "--part", "all", "--out", str(out)]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    wild = metrics["sets"]["wild-faces-68"]
+    assert wild["faces"] == len(helen) and 0.0 <= wild["recall_iou"] <= 1.0
+    assert wild["recall_centre"] >= 4 / 6
+    assert metrics["ms_per_640x480_frame"] > 0
+    table = pd.read_csv(out / "per_image.csv")
+    assert len(table) == len(helen) + 4 and (out / "errors.png").stat().st_size > 0

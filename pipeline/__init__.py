@@ -19,6 +19,7 @@ _LAZY = {
     "FaceDetector": "detection.detectors",
     "HaarFaceDetector": "detection.detectors",
     "annotate_video": "pipeline.video",
+    "annotate_collection": "pipeline.collection",
 }
 
 __all__ = [

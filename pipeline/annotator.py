@@ -42,6 +42,16 @@ class Annotator:
         if not detections:
             return []
         keypoint_crops, transforms, expression_crops = face_crops(gray, detections)
+        return self.faces_of(detections, transforms, keypoint_crops, expression_crops)
+
+    def faces_of(
+        self,
+        detections: list[Detection],
+        transforms: list[CropTransform],
+        keypoint_crops: np.ndarray,
+        expression_crops: np.ndarray,
+    ) -> list[Face]:
+        """The faces of ``detections`` (of one picture or many) from their crops, each network called once on all."""
         points, labels, probs = self.read_crops(keypoint_crops, expression_crops)
         classes = self.expression_model.classes
         return [

@@ -57,19 +57,12 @@ def read_detected(annotator: Annotator, batch: list[Detected]) -> list[list[Face
     found = [picture for picture in batch if picture.detections]
     if not found:
         return [[] for _ in batch]
-    points, labels, probabilities = annotator.read_crops(
-        np.concatenate([p.keypoint_crops for p in found]), np.concatenate([p.expression_crops for p in found])
-    )
-    classes = annotator.expression_model.classes
     faces = iter(
-        Face(d.box, d.score, t.to_image(p), label, dict(zip(classes, row.tolist(), strict=True)))
-        for d, t, p, label, row in zip(
-            (d for picture in found for d in picture.detections),
-            (t for picture in found for t in picture.transforms),
-            points,
-            labels,
-            probabilities,
-            strict=True,
+        annotator.faces_of(
+            [d for picture in found for d in picture.detections],
+            [t for picture in found for t in picture.transforms],
+            np.concatenate([picture.keypoint_crops for picture in found]),
+            np.concatenate([picture.expression_crops for picture in found]),
         )
     )
     return [[next(faces) for _ in picture.detections] for picture in batch]

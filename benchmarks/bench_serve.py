@@ -152,16 +152,16 @@ def main() -> None:
     photo = encoded.tobytes()
     process, url = (None, args.url) if args.url else start_server()
     try:
-        p50, p95 = latency(url, photo, args.requests)
-        print(f"POST /api/annotate, one 640x480 JPEG ({len(photo) / 1000:.0f} kB), {args.requests} requests")
-        print(f"| latency p50 | latency p95 | {' | '.join(f'{c} client(s)' for c in (1, 2, 4))} |")
-        rates = [throughput(url, photo, clients, args.requests) for clients in (1, 2, 4)]
-        print(f"| {p50:.1f} ms | {p95:.1f} ms | {' | '.join(f'{r:.1f} req/s' for r in rates)} |")
-        alone = in_process_ms(photo, args.requests)
-        print(f"annotate() on the same JPEG in this process, no HTTP: {alone:.1f} ms median")
-        if args.webcam:
+        if args.webcam:  # first: it has the machine to itself sooner, should others be using it
             readout = webcam_readout(url, args.webcam)
             print(f"webcam mode in headless Chromium (fake camera, 640x480), after {args.webcam:g} s: {readout}")
+        p50, p95 = latency(url, photo, args.requests)
+        alone = in_process_ms(photo, args.requests)
+        rates = [throughput(url, photo, clients, args.requests) for clients in (1, 2, 4)]
+        print(f"POST /api/annotate, one 640x480 JPEG ({len(photo) / 1000:.0f} kB), {args.requests} requests")
+        print(f"| latency p50 | latency p95 | {' | '.join(f'{c} client(s)' for c in (1, 2, 4))} |")
+        print(f"| {p50:.1f} ms | {p95:.1f} ms | {' | '.join(f'{r:.1f} req/s' for r in rates)} |")
+        print(f"annotate() on the same JPEG in this process, no HTTP: {alone:.1f} ms median")
     finally:
         if process is not None:
             process.send_signal(signal.SIGINT)

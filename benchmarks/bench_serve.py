@@ -26,18 +26,7 @@ import httpx
 import numpy as np
 
 from pipeline.sample import sample_frame
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from pipeline.serve.headless import FAKE_CAMERA_ARGS, launch_chromium
 
 
 def in_process_ms(photo: bytes, repeats: int) -> float:
@@ -125,12 +114,7 @@ def webcam_readout(url: str, seconds: float) -> str:
 
     with tempfile.TemporaryDirectory() as folder, sync_playwright() as playwright:
         clip = write_y4m(Path(folder) / "camera.y4m")
-        fake_camera = [
-            "--use-fake-ui-for-media-stream",
-            "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-video-capture={clip}",
-        ]
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + fake_camera)
+        browser = launch_chromium(playwright, [*FAKE_CAMERA_ARGS, f"--use-file-for-fake-video-capture={clip}"])
         page = browser.new_page()
         page.goto(url)
         page.wait_for_selector("#status:has-text('ready')")

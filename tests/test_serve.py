@@ -28,6 +28,7 @@ from pipeline.api import annotate, default_annotator  # noqa: E402
 from pipeline.benchmark import write_test_video  # noqa: E402
 from pipeline.sample import sample_photo  # noqa: E402
 from pipeline.serve.app import LOCAL_HOSTS, create_app  # noqa: E402
+from pipeline.serve.headless import CHROMIUM, FAKE_CAMERA_ARGS, launch_chromium  # noqa: E402
 from pipeline.serve.jobs import ServerBusyError, UnknownJobError, VideoJobs  # noqa: E402
 from pipeline.serve.models import SharedAnnotator  # noqa: E402
 from pipeline.serve.uploads import Limits  # noqa: E402
@@ -35,19 +36,6 @@ from pipeline.serve.uploads import Limits  # noqa: E402
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-#: Chromium's own fake camera (a test pattern, no face) for the webcam mode, allowed without asking.
-FAKE_CAMERA_ARGS = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
 #: Small limits, so the size tests send little.
 LIMITS = Limits(max_bytes=2_000_000, max_pixels=4_000_000)
 
@@ -260,7 +248,7 @@ def browser() -> Iterator[Browser]:
         pytest.skip(f"{CHROMIUM} is absent (apt-get install chromium); the page's browser test needs it")
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (dev extra) is not installed")
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS + FAKE_CAMERA_ARGS)
+        browser = launch_chromium(playwright, FAKE_CAMERA_ARGS)
         yield browser
         browser.close()
 

@@ -18,12 +18,13 @@ def choose_threshold(scores_of_correct: np.ndarray, min_kept: float) -> float:
     return float(np.quantile(scores_of_correct, min_kept, method="higher"))
 
 
-def read_correctly(probabilities: np.ndarray, fer2013_labels: np.ndarray, preset: Preset) -> np.ndarray:
-    """For every face of a FER2013 split (``probabilities`` over the preset's classes), whether it is a face of the
-    preset's classes that the probabilities read correctly."""
+def read_correctly(kept_probabilities: np.ndarray, fer2013_labels: np.ndarray, preset: Preset) -> np.ndarray:
+    """For every face of a FER2013 split, whether it is a face of the preset's classes that the probabilities read
+    correctly; ``kept_probabilities`` are those of the split's faces the preset keeps, in the split's order (as
+    ``preset_faces`` gives them)."""
     targets, keep = preset.map_labels(fer2013_labels)
     correct = np.zeros(len(fer2013_labels), dtype=bool)
-    correct[np.flatnonzero(keep)] = probabilities[keep].argmax(axis=1) == targets
+    correct[np.flatnonzero(keep)] = kept_probabilities.argmax(axis=1) == targets
     return correct
 
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from expressions.abstention import choose_threshold, read_correctly
+import numpy as np
+
+from expressions.abstention import choose_threshold, read_correctly, tradeoff
 from expressions.calibration import expected_calibration_error, fit_temperature
 from expressions.datasets import load_fer2013
 from expressions.inference import load_model, reading_file, shipped_network_file
@@ -45,13 +47,13 @@ def calibrate(
     if ABSTAIN_CLASS not in preset_.classes:
         seven = load_model(SEVEN_CLASS_PRESET, path=shipped_network_file(SEVEN_CLASS_PRESET))
         scores = seven.probabilities(part.images)[:, seven.classes.index(ABSTAIN_CLASS)]
-        correct = read_correctly(raw, part.labels, preset_)
+        correct = read_correctly(raw[keep], part.labels, preset_)
         reading = Reading(temperature, ABSTAIN_CLASS, choose_threshold(scores[correct], min_kept))
-        withheld = scores > reading.abstain_threshold
-        measured["kept_correct"] = float(1 - withheld[correct].mean())
+        chosen = tradeoff(scores, correct, part.labels, preset_, np.array([reading.abstain_threshold])).iloc[0]
+        measured["kept_correct"] = float(chosen["kept_correct"])
         for name in FER2013_CLASSES:
             if name not in preset_.classes:
-                measured[f"{name}_labelled"] = float(1 - withheld[part.labels == FER2013_CLASSES.index(name)].mean())
+                measured[f"{name}_labelled"] = float(1 - chosen[f"{name}_unlabelled"])
     data = dataset_file(FER2013, data_dir)
     evidence = {
         "fitted_on": FIT_SPLIT,

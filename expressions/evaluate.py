@@ -53,7 +53,9 @@ def evaluate(
     extra["calibration"] = calibration_report(model, probs, truth, out_dir, title)
     if model.abstainer is not None and folder is None:
         samples = load_fer2013(data_dir=data_dir, on_error=on_error, labels=labels).split(split)
-        extra["abstention"] = abstention_report(model, model.abstainer, samples.images, samples.labels, out_dir, title)
+        extra["abstention"] = abstention_report(
+            model, model.abstainer, probs, samples.images, samples.labels, out_dir, title
+        )
     return write_report(truth, probs.argmax(axis=1), model.preset.classes, out_dir, title, extra)
 
 
@@ -82,14 +84,16 @@ def calibration_report(
 def abstention_report(
     model: ExpressionModel,
     abstainer: Abstainer,
+    kept_probabilities: np.ndarray,
     images: np.ndarray,
     fer2013_labels: np.ndarray,
     out_dir: str | os.PathLike[str] | None,
     title: str,
 ) -> dict[str, Any]:
-    """How ``model``'s ``abstainer`` reads every face of a split: correct labels kept and out-of-preset faces left
+    """How ``model``'s ``abstainer`` reads every face of a split (``images``; ``kept_probabilities``: the model's
+    reading of those the preset keeps, as the report read them): correct labels kept and out-of-preset faces left
     unlabelled at its threshold and across thresholds; with ``out_dir`` also abstention.csv and abstention.png."""
-    correct = read_correctly(model.probabilities(images), fer2013_labels, model.preset)
+    correct = read_correctly(kept_probabilities, fer2013_labels, model.preset)
     scores = abstainer.scores(images)
     chosen = tradeoff(scores, correct, fer2013_labels, model.preset, np.array([abstainer.threshold])).iloc[0]
     table = tradeoff(scores, correct, fer2013_labels, model.preset, THRESHOLDS)

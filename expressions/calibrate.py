@@ -34,8 +34,9 @@ def calibrate(
     """Fit the reading and write it to ``out`` (default: ``<preset>.reading.json`` beside the shipped weights, where
     ``load_model`` reads it); returns what it wrote."""
     preset_ = get_preset(preset)
-    part = load_fer2013(data_dir=data_dir).split(FIT_SPLIT)
-    raw = load_model(preset_.name, path=shipped_network_file(preset_)).probabilities(part.images)
+    network = load_model(preset_.name, path=shipped_network_file(preset_))
+    part = load_fer2013(data_dir=data_dir, aligned=network.aligned).split(FIT_SPLIT)  # as the pipeline reads faces
+    raw = network.probabilities(part.images)
     targets, keep = preset_.map_labels(part.labels)
     temperature = fit_temperature(raw[keep], targets)
     calibrated = with_temperature(raw, temperature)

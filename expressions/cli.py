@@ -49,6 +49,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "majority names one of its classes, labelled by that majority",
     )
     train.add_argument(
+        "--aligned",
+        action="store_true",
+        help="fit and select on faces aligned by their eye centres (run `facexpr align-fer2013` once first); the "
+        "pipeline then aligns its crops by the keypoints it places",
+    )
+    train.add_argument(
         "--input-size",
         type=int,
         default=defaults.input_size,
@@ -191,6 +197,7 @@ def _train(args: argparse.Namespace) -> int:
         preset=args.preset,
         labels=args.labels,
         ferplus_extra=args.ferplus_extra,
+        aligned=args.aligned,
         optimizer=args.optimizer,
         input_size=args.input_size,
         stage_filters=tuple(args.stage_filters),

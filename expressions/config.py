@@ -22,6 +22,7 @@ class ExpressionConfig(JsonConfig):
     ferplus_mix: float = 0.0  # training targets: (1 - mix) * one-hot label + mix * the face's FER+ vote shares
     ferplus_extra: bool = False  # also fit the Training faces the preset drops whose FER+ majority names its class
     input_size: int = 48
+    aligned: bool = False  # faces turned by their eye centres (``facexpr.alignment``), in training and at run time
     # model
     stem_filters: int = 32
     stage_filters: tuple[int, ...] = (48, 96, 192)  # 1.56M parameters: ~100 img/s on 2 CPU cores

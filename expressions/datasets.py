@@ -10,7 +10,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from expressions.eyes import read_eyes
 from expressions.presets import FER2013_CLASSES, FERPLUS_COLUMNS, LABEL_SOURCES, USAGES
+from facexpr.alignment import align_faces
 from facexpr.atomic import write_atomic
 from facexpr.checksum import sha256_file
 from facexpr.datadir import FER2013, FERPLUS, cache_dir, dataset_file
@@ -102,9 +104,11 @@ def load_fer2013(
     data_dir: str | os.PathLike[str] | None = None,
     on_error: OnError = "raise",
     labels: str = "fer2013",
+    aligned: bool = False,
 ) -> ExpressionSamples:
     """FER2013 faces and labels (``labels``, one of ``LABEL_SOURCES``): 'fer2013' as given; 'ferplus' swaps in FER+
     majority votes (rows without one dropped); 'agreed' keeps the faces whose FER+ majority names their FER2013 label.
+    ``aligned`` turns each face by its cached eye centres (``expressions.eyes``), as aligned networks read faces.
 
     Parsed arrays are cached by the file's SHA-256, so only the first load parses 35,887 pixel strings.
     """
@@ -124,6 +128,8 @@ def load_fer2013(
                 tmp, images=samples.images, labels=samples.labels, usage=samples.usage, rows=samples.rows
             ),
         )
+    if aligned:
+        samples.images = align_faces(samples.images, read_eyes(csv_path, samples.rows))
     if labels == "fer2013":
         return samples
     if labels == "ferplus":

@@ -52,7 +52,8 @@ def evaluate(
     probs = probabilities_all(model, faces, progress)
     extra["calibration"] = calibration_report(model, probs, truth, out_dir, title)
     if model.abstainer is not None and folder is None:
-        samples = load_fer2013(data_dir=data_dir, on_error=on_error, labels=labels).split(split)
+        samples = load_fer2013(data_dir=data_dir, on_error=on_error, labels=labels, aligned=model.aligned)
+        samples = samples.split(split)
         extra["abstention"] = abstention_report(
             model, model.abstainer, probs, samples.images, samples.labels, out_dir, title
         )
@@ -119,12 +120,13 @@ def labelled_faces(
     on_error: OnError = "raise",
 ) -> tuple[np.ndarray, np.ndarray, str, dict[str, Any]]:
     """The faces ``model`` reads (a FER2013 ``split`` or a labelled ``folder``, kept to its preset's classes and at
-    its input size), their class indices, a title and where they came from."""
+    its input size; FER2013's aligned for an aligned model, a folder's as they are), their class indices, a title and
+    where they came from."""
     preset = model.preset
     if folder is not None:
         faces, truth, _, problems = load_image_folder(folder, preset, model.size)
         return faces, truth, f"{preset.name} on {Path(folder).name}", {"source": str(folder), "unreadable": problems}
-    samples = load_fer2013(data_dir=data_dir, on_error=on_error, labels=labels)
+    samples = load_fer2013(data_dir=data_dir, on_error=on_error, labels=labels, aligned=model.aligned)
     part = preset_faces(samples, preset, split, model.size)
     title = f"{preset.name} on FER2013 {split}" + ("" if labels == "fer2013" else f", {labels} labels")
     return part.images, part.targets, title, {"split": split, "labels": labels}

@@ -40,7 +40,8 @@ def export_run(
     config.save(model_file.with_suffix(".config.json"))
     network = keras.models.load_model(model_file, compile=False)
     litert_file = export_litert(network, model_file.with_suffix(".tflite"))
-    model = ExpressionModel(read_network(litert_file, "expression model", ""), served)  # measured as users run it
+    runtime = read_network(litert_file, "expression model", "")
+    model = ExpressionModel(runtime, served, aligned=config.aligned)  # measured as users run it
     out = files.root / "evaluation" / served
     metrics = {
         usage: {

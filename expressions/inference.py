@@ -97,7 +97,9 @@ class ExpressionModel:
     ``scales`` reads each face (and its mirror) at several zooms about its centre and averages them all
     (``views.MULTISCALE``, the ``--multiscale`` flag: see docs/experiments.md for what it measures and costs).
     ``temperature`` calibrates the probabilities (``reading.with_temperature``); an ``abstainer`` withholds the
-    label of a face that shows none of the preset's classes (its probabilities stay as they are).
+    label of a face that shows none of the preset's classes (its probabilities stay as they are). An ``aligned``
+    network was trained on faces aligned by their eye centres: the pipeline aligns its crops before it reads them
+    (a crop in FER2013's framing reads well as it is, the canonical eyes being FER2013's median).
     """
 
     def __init__(
@@ -108,6 +110,7 @@ class ExpressionModel:
         scales: Sequence[float] = SINGLE_SCALE,
         temperature: float = 1.0,
         abstainer: Abstainer | None = None,
+        aligned: bool = False,
     ) -> None:
         if not scales or min(scales) <= 0:
             raise InvalidInputError(f"scales must be one or more positive zooms, got {scales}")
@@ -119,6 +122,7 @@ class ExpressionModel:
         self.columns = class_columns(int(self.network.output_shape[-1]), self.preset)
         self.temperature = temperature
         self.abstainer = abstainer
+        self.aligned = aligned
 
     @property
     def classes(self) -> tuple[str, ...]:
@@ -198,14 +202,23 @@ def _cached_model(
     preset: str, path: str | os.PathLike[str] | None, tta: bool, scales: tuple[float, ...], abstain: bool
 ) -> ExpressionModel:
     if path is not None:
-        return ExpressionModel(_network(Path(path)), preset, tta=tta, scales=scales)
+        return ExpressionModel(_network(Path(path)), preset, tta=tta, scales=scales, aligned=is_aligned(Path(path)))
     reading = Reading.load(reading_file(preset))
     abstainer = None
     if abstain and reading.abstain_class is not None:
         seven = ExpressionModel(_network(shipped_network_file(SEVEN_CLASS_PRESET)), SEVEN_CLASS_PRESET, tta=tta)
         abstainer = Abstainer(seven, seven.classes.index(reading.abstain_class), reading.abstain_threshold)
-    network = _network(shipped_network_file(preset))
-    return ExpressionModel(network, preset, tta, scales, reading.temperature, abstainer)
+    file = shipped_network_file(preset)
+    return ExpressionModel(_network(file), preset, tta, scales, reading.temperature, abstainer, is_aligned(file))
+
+
+def is_aligned(model_file: Path) -> bool:
+    """Whether the network in ``model_file`` was trained on aligned faces, by the config saved beside it
+    (``<name>.config.json`` of shipped weights, a run's ``config.json``); no config: unaligned."""
+    for config in (model_file.with_suffix(".config.json"), model_file.parent / "config.json"):
+        if config.is_file():
+            return bool(json.loads(config.read_text()).get("aligned", False))
+    return False
 
 
 @functools.lru_cache(maxsize=8)

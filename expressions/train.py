@@ -145,7 +145,7 @@ def training_faces(
     config: ExpressionConfig, data_dir: str | os.PathLike[str] | None, quick: bool, on_error: OnError = "raise"
 ) -> tuple[LabelledFaces, LabelledFaces]:
     """The Training faces to fit and the PublicTest faces to select on; PrivateTest is not returned."""
-    samples = load_fer2013(data_dir=data_dir, on_error=on_error, labels=config.labels)
+    samples = load_fer2013(data_dir=data_dir, on_error=on_error, labels=config.labels, aligned=config.aligned)
     preset = get_preset(config.preset)
     fit = preset_faces(samples, preset, TRAIN_SPLIT, config.input_size)
     if config.ferplus_extra:

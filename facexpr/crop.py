@@ -89,7 +89,13 @@ def cut_and_resize(gray: np.ndarray, t: CropTransform) -> np.ndarray:
     return cv2.resize(region, (t.size, t.size), interpolation=interpolation)
 
 
+def resized_points(points: np.ndarray, from_size: int, to_size: int) -> np.ndarray:
+    """Points (..., 2) of a square crop of ``from_size`` pixels, in the same square resized to ``to_size``."""
+    return CropTransform(0, 0, from_size, to_size).to_crop(points)
+
+
 #: The crop the keypoints model sees: the detector box itself, squared, at 96x96.
 KEYPOINT_CROP = CropRule(scale=1.0, size=96)
-#: The crop the expression model sees: the same square at FER2013's 48x48.
+#: The crop the expression model sees: the same square at FER2013's 48x48 (so points map between the two crops by
+#: ``resized_points``).
 EXPRESSION_CROP = CropRule(scale=1.0, size=48)

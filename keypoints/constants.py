@@ -21,6 +21,8 @@ KEYPOINT_NAMES: tuple[str, ...] = (
     "mouth_center_bottom_lip",
 )
 NUM_KEYPOINTS = len(KEYPOINT_NAMES)
+#: Indices of the left and right eye centres: the points faces are aligned by (``facexpr.alignment``).
+EYE_CENTRES: tuple[int, int] = (KEYPOINT_NAMES.index("left_eye_center"), KEYPOINT_NAMES.index("right_eye_center"))
 
 #: Kaggle ``training.csv`` coordinate columns (``<name>_x``, ``<name>_y`` per keypoint) and image column.
 KAGGLE_COORD_COLUMNS: tuple[str, ...] = tuple(f"{name}_{axis}" for name in KEYPOINT_NAMES for axis in ("x", "y"))

@@ -19,7 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     from expressions import cli as expressions_cli
     from keypoints import cli as keypoints_cli
     from pipeline import commands as pipeline_commands
-    from pipeline import export_command
+    from pipeline import export_command, fer_eyes
     from pipeline.serve import command as serve_command
 
     parser = argparse.ArgumentParser(
@@ -36,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     keypoints_cli.register(subparsers)
     expressions_cli.register(subparsers)
     export_command.register(subparsers)
+    fer_eyes.register(subparsers)
     detection_cli.register(subparsers)
     return parser
 

@@ -1,0 +1,45 @@
+"""FER2013's eye centres, read once by the keypoint model (``facexpr align-fer2013``) and cached per copy of the file,
+so training and evaluation can align the faces (``facexpr.alignment``) without importing the keypoint stage."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from facexpr.atomic import write_atomic
+from facexpr.checksum import sha256_file
+from facexpr.datadir import cache_dir
+from facexpr.errors import DataFormatError, DataNotFoundError
+
+#: The command that writes the eyes file.
+EYES_COMMAND = "facexpr align-fer2013"
+
+
+def eyes_file(csv_path: str | os.PathLike[str]) -> Path:
+    """Where the eye centres of the faces of ``csv_path`` are cached (named by the file's SHA-256)."""
+    return cache_dir() / f"fer2013-eyes-{sha256_file(Path(csv_path))[:16]}.npz"
+
+
+def read_eyes(csv_path: str | os.PathLike[str], rows: np.ndarray) -> np.ndarray:
+    """(N, 2, 2) left and right eye centres (48x48 face pixels) of the given CSV ``rows``."""
+    file = eyes_file(csv_path)
+    if not file.is_file():
+        raise DataNotFoundError(
+            f"no eye centres for {csv_path} (expected {file}); aligned faces need them: run `{EYES_COMMAND}` first"
+        )
+    with np.load(file) as saved:
+        eyes = saved["eyes"]
+    if len(rows) and int(np.max(rows)) >= len(eyes):
+        raise DataFormatError(f"{file} holds eyes for {len(eyes)} rows, not row {np.max(rows)}; run `{EYES_COMMAND}`")
+    return eyes[rows]
+
+
+def write_eyes(csv_path: str | os.PathLike[str], rows: np.ndarray, eyes: np.ndarray) -> Path:
+    """Cache the eye centres ``eyes`` (N, 2, 2) of CSV ``rows`` (rows not given stay NaN: left as they are)."""
+    table = np.full((int(np.max(rows)) + 1 if len(rows) else 0, 2, 2), np.nan, dtype=np.float32)
+    table[rows] = eyes
+    file = eyes_file(csv_path)
+    write_atomic(file, lambda tmp: np.savez(tmp, eyes=table))
+    return file

@@ -1,0 +1,64 @@
+"""``facexpr align-fer2013``: FER2013's eye centres read by the keypoint model and cached, for the aligned expression
+networks' training and evaluation (the expression stage cannot import the keypoint stage; this layer joins them)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+from tqdm.auto import tqdm
+
+import keypoints
+from expressions.datasets import load_fer2013
+from expressions.eyes import write_eyes
+from facexpr.cliflags import add_command, add_data_flag
+from facexpr.crop import resized_points
+from facexpr.datadir import FER2013, dataset_file
+from facexpr.rows import OnError
+from keypoints.constants import EYE_CENTRES
+from keypoints.inference import KeypointModel
+
+BATCH = 512
+#: The keypoint model's 96x96 input, as the pipeline's keypoint crop of the same square is to its 48x48 expression crop.
+READ_SIZE = 96
+
+
+def face_eyes(faces: np.ndarray, model: KeypointModel | None = None) -> np.ndarray:
+    """(N, 2, 2) left and right eye centres of (N, S, S) gray faces, in their pixels, read by the keypoint model on
+    each face enlarged to 96x96."""
+    size = faces.shape[1]
+    enlarged = np.stack([cv2.resize(face, (READ_SIZE, READ_SIZE), interpolation=cv2.INTER_LINEAR) for face in faces])
+    return resized_points(keypoints.predict(enlarged, model)[:, list(EYE_CENTRES)], READ_SIZE, size)
+
+
+def write_fer_eyes(
+    data_dir: str | os.PathLike[str] | None = None, on_error: OnError = "raise", progress: bool = True
+) -> Path:
+    """Read and cache the eye centres of every FER2013 face; returns the cache file."""
+    samples = load_fer2013(data_dir=data_dir, on_error=on_error)
+    batches = range(0, len(samples), BATCH)
+    eyes = np.concatenate(
+        [face_eyes(samples.images[i : i + BATCH]) for i in tqdm(batches, desc="reading eyes", disable=not progress)]
+    )
+    return write_eyes(dataset_file(FER2013, data_dir), samples.rows, eyes)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``align-fer2013`` command."""
+    command = add_command(
+        subparsers,
+        "align-fer2013",
+        _align,
+        "Read the eye centres of every FER2013 face with the shipped keypoint model and cache them (about a minute), "
+        "so `facexpr expressions train --aligned` and the aligned networks' reports can align the faces.",
+        "facexpr align-fer2013 --data ../shared/data",
+    )
+    add_data_flag(command)
+
+
+def _align(args: argparse.Namespace) -> int:
+    print(f"wrote {write_fer_eyes(args.data, args.on_error)}")
+    return 0

@@ -5,14 +5,18 @@ Both the keypoint stage's training crops and the pipeline find faces through her
 
 from __future__ import annotations
 
-from detection.detectors import (
-    DETECTORS,
-    Detection,
-    FaceDetector,
-    HaarFaceDetector,
-    box_contains,
-    box_iou,
-    get_detector,
-)
+from detection.choice import DEFAULT_DETECTOR, DETECTORS, get_detector
+from detection.cnn_detector import CNNFaceDetector
+from detection.detectors import Detection, FaceDetector, HaarFaceDetector, box_contains, box_iou
 
-__all__ = ["DETECTORS", "Detection", "FaceDetector", "HaarFaceDetector", "box_contains", "box_iou", "get_detector"]
+__all__ = [
+    "CNNFaceDetector",
+    "DEFAULT_DETECTOR",
+    "DETECTORS",
+    "Detection",
+    "FaceDetector",
+    "HaarFaceDetector",
+    "box_contains",
+    "box_iou",
+    "get_detector",
+]

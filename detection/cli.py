@@ -7,9 +7,12 @@ import argparse
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``detect`` command group."""
-    from facexpr.cliflags import HelpFormatter, add_command
+    from detection.cnn_config import DetectorConfig
+    from facexpr.cliflags import HelpFormatter, add_command, add_training_flags
 
-    group = subparsers.add_parser("detect", help="measure a face detector", formatter_class=HelpFormatter)
+    group = subparsers.add_parser(
+        "detect", help="train, export and measure face detectors", formatter_class=HelpFormatter
+    )
     commands = group.add_subparsers(dest="detect_command", required=True, metavar="ACTION")
     evaluate = add_command(
         commands,
@@ -19,7 +22,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(IoU >= 0.5 and landmark centre), average precision, ms per 640x480 frame, a grid of its mistakes.",
         "facexpr detect evaluate --data ../shared/data --out outputs/detect-eval",
     )
-    evaluate.add_argument("--detector", default="haar", help="the detector's name")
+    evaluate.add_argument("--detector", default=None, help="the detector's name (default: the pipeline's)")
+    evaluate.add_argument("--model", metavar="PATH", help="the cnn detector's network (default: the shipped one)")
     evaluate.add_argument("--data", metavar="DIR", help="dataset directory (default: $FACEXPR_DATA, else ./data)")
     evaluate.add_argument(
         "--part", default="test", help="test: the held-out photos and people (15%%, seeded); all: every image"
@@ -28,15 +32,70 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--out", default="outputs/detect-eval", help="metrics.json, per_image.csv and errors.png go here"
     )
 
+    defaults = DetectorConfig()
+    train = add_command(
+        commands,
+        "train",
+        _train,
+        "Train the CNN face detector on the training photos of wild-faces-68 and the training people of "
+        "YouTube-Faces (the held-out test part is never read); checkpoints every epoch, resumes where it stopped. "
+        "Needs facexpr[train] and the mtcnn package (it marks the faces the photos leave unannotated).",
+        "facexpr detect train --data ../shared/data --run-dir runs/detector",
+    )
+    train.add_argument("--data", metavar="DIR", help="dataset directory (default: $FACEXPR_DATA, else ./data)")
+    train.add_argument("--run-dir", default="runs/detector", help="checkpoints, log.csv, curves.png")
+    add_training_flags(train, defaults)
+    train.add_argument("--pictures-per-epoch", type=int, default=defaults.pictures_per_epoch)
+    train.add_argument("--widths", type=int, nargs=6, default=defaults.widths, help="stem and the five stages")
+    train.add_argument("--head-width", type=int, default=defaults.head_width)
+
+    export = add_command(
+        commands,
+        "export",
+        _export,
+        "Ship a detector run's best network (.keras, .tflite, config) with a model card: the threshold chosen on "
+        "its validation photos, and its held-out test measurements from `facexpr detect evaluate`.",
+        'facexpr detect export --run-dir runs/detector --data ../shared/data --command "facexpr detect train ..."',
+    )
+    export.add_argument("--run-dir", required=True)
+    export.add_argument("--data", metavar="DIR", help="dataset directory (default: $FACEXPR_DATA, else ./data)")
+    export.add_argument("--command", required=True, help="the exact command that trained the run (goes into the card)")
+
+
+def _train(args: argparse.Namespace) -> int:
+    from detection.cnn_config import DetectorConfig
+    from detection.train import train_detector
+    from facexpr.cliflags import training_fields
+
+    config = DetectorConfig(
+        **training_fields(args, DetectorConfig),
+        pictures_per_epoch=args.pictures_per_epoch,
+        widths=tuple(args.widths),
+        head_width=args.head_width,
+    )
+    result = train_detector(config, args.run_dir, args.data, quick=args.quick, resume=not args.no_resume)
+    state = result.state
+    print(f"best: {result.run_dir / 'best.keras'} (epoch {state['best_epoch']}, val_loss {state['best']:.4f})")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from detection.export import export_detector
+
+    card = export_detector(args.run_dir, args.command, args.data)
+    print(f"shipped {card['model_file']} (threshold {card['threshold']:.3f})")
+    return 0
+
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from detection.detectors import get_detector
+    from detection.choice import DEFAULT_DETECTOR, get_detector
     from detection.evaluate import evaluate_detector, format_table
     from detection.split import PARTS
     from facexpr.errors import InvalidInputError
 
     if args.part not in PARTS:
         raise InvalidInputError(f"--part must be one of {list(PARTS)}, got {args.part!r}")
-    get_detector(args.detector)  # an unknown name fails before any data is read
-    print(format_table(evaluate_detector(args.detector, args.data, args.part, args.out)))
+    params = {"model_path": args.model} if args.model else {}
+    detector = get_detector(args.detector or DEFAULT_DETECTOR, **params)  # a bad name fails before data is read
+    print(format_table(evaluate_detector(detector, args.data, args.part, args.out)))
     return 0

@@ -1,4 +1,4 @@
-"""Face detectors behind one small interface, chosen by name; OpenCV's Haar cascade is the default."""
+"""The face detector interface, OpenCV's Haar cascade behind it, and box geometry shared by every detector."""
 
 from __future__ import annotations
 
@@ -133,17 +133,6 @@ class HaarFaceDetector(FaceDetector):
             if scores[i] >= self.min_score
         ]
         return sorted(found, key=lambda d: d.box[2] * d.box[3], reverse=True)
-
-
-DETECTORS: dict[str, type[FaceDetector]] = {HaarFaceDetector.name: HaarFaceDetector}
-
-
-def get_detector(name: str = "haar", **params: Any) -> FaceDetector:
-    """A detector by name (``facexpr`` knows: ``haar``), built with ``params``."""
-    try:
-        return DETECTORS[name](**params)
-    except KeyError:
-        raise InvalidInputError(f"unknown face detector {name!r}; choose from {sorted(DETECTORS)}") from None
 
 
 def around(gray: np.ndarray, box: Box, margin: float) -> tuple[int, int, np.ndarray]:

@@ -13,8 +13,9 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from detection.choice import get_detector
 from detection.datasets import BOX_SCALE, BOX_Y_SHIFT, AnnotatedImage, load_wild_faces, load_youtube_frames
-from detection.detectors import Detection, FaceDetector, box_contains, box_iou, get_detector
+from detection.detectors import Detection, FaceDetector, box_contains, box_iou
 from detection.split import HELDOUT_SHARE, SPLIT_SEED, select_part
 from facexpr.atomic import write_atomic, write_json
 from facexpr.errors import InvalidImageError
@@ -26,6 +27,32 @@ CRITERIA = ("iou", "centre")
 SIZE_BINS = ((0.0, 40.0), (40.0, 80.0), (80.0, float("inf")))
 FRAME_SIZE = (640, 480)
 GRID_PANELS = 12
+#: scikit-image's bundled pictures that show no face (textures, objects, a cat, microscopy, text, a galaxy field):
+#: every box a detector draws on them is a false alarm.
+FACELESS = (
+    "binary_blobs",
+    "brick",
+    "cell",
+    "checkerboard",
+    "chelsea",
+    "clock",
+    "coffee",
+    "coins",
+    "colorwheel",
+    "grass",
+    "gravel",
+    "horse",
+    "hubble_deep_field",
+    "immunohistochemistry",
+    "logo",
+    "microaneurysms",
+    "moon",
+    "page",
+    "retina",
+    "rocket",
+    "shepp_logan_phantom",
+    "text",
+)
 NOTES = (
     "AFW leaves small background faces unannotated and HELEN annotates one face per photo: precision on "
     "wild-faces-68 is a lower bound (some false alarms are real faces).",
@@ -223,14 +250,32 @@ def save_error_grid(results: list[ImageResult], path: str | os.PathLike[str]) ->
     return len(worst)
 
 
+def faceless_false_alarms(detector: FaceDetector) -> dict[str, int]:
+    """Boxes ``detector`` draws on each of the ``FACELESS`` pictures (gray, long side at most 640 pixels)."""
+    import skimage.data
+
+    counts = {}
+    for name in FACELESS:
+        picture = np.asarray(getattr(skimage.data, name)())
+        picture = (picture * 255).astype(np.uint8) if picture.dtype == bool else picture.astype(np.uint8)
+        if picture.ndim == 3:
+            picture = cv2.cvtColor(picture[..., :3], cv2.COLOR_RGB2GRAY)
+        factor = min(1.0, 640 / max(picture.shape))
+        if factor < 1.0:
+            picture = cv2.resize(picture, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
+        counts[name] = len(detector.detect(picture))
+    return counts
+
+
 def evaluate_detector(
-    detector_name: str = "haar",
+    detector: FaceDetector | str,
     data_dir: str | os.PathLike[str] | None = None,
     part: str = "test",
     out: str | os.PathLike[str] = "outputs/detect-eval",
 ) -> dict[str, Any]:
-    """Measure a detector on both sets' ``part``; write metrics.json, per_image.csv and errors.png under ``out``."""
-    detector = get_detector(detector_name)
+    """Measure a detector (or one named) on both sets' ``part`` and on faceless pictures; write metrics.json,
+    per_image.csv and errors.png under ``out``."""
+    detector = get_detector(detector) if isinstance(detector, str) else detector
     sets = {"wild-faces-68": select_part(load_wild_faces(data_dir), part)}
     sets["youtube-faces"] = select_part(load_youtube_frames(data_dir), part)
     results = {name: evaluate_images(detector, images, name) for name, images in sets.items()}
@@ -248,6 +293,7 @@ def evaluate_detector(
         "iou_threshold": IOU_THRESHOLD,
         "box_rule": {"scale": BOX_SCALE, "y_shift": BOX_Y_SHIFT},
         "sets": {name: set_metrics(rs) for name, rs in results.items()},
+        "faceless": {"false_alarms": (alarms := faceless_false_alarms(detector)), "total": sum(alarms.values())},
         "ms_per_640x480_frame": frame_ms(detector),
         "frame": "skimage.data.astronaut() gray, 480x480, edge-padded to 640x480; median of 30 detect() calls",
         "notes": list(NOTES),
@@ -269,6 +315,8 @@ def format_table(metrics: dict[str, Any]) -> str:
             f"{m['average_precision_iou']:>7.3f}{m['recall_centre']:>10.3f}{m['precision_centre']:>8.3f}"
         )
     lines.append("recall/prec/AP: IoU >= 0.5 with the landmark box; _c: a detection box contains the landmark centre")
+    faceless = metrics["faceless"]
+    lines.append(f"faceless pictures: {faceless['total']} false alarms on {len(faceless['false_alarms'])}")
     lines.append(f"detection: {metrics['ms_per_640x480_frame']:.1f} ms per 640x480 frame (median)")
     lines.extend(f"note: {note}" for note in metrics["notes"])
     return "\n".join(lines)

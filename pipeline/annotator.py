@@ -9,7 +9,8 @@ import numpy as np
 
 import expressions
 import keypoints
-from detection.detectors import Detection, FaceDetector, get_detector
+from detection.choice import DEFAULT_DETECTOR, get_detector
+from detection.detectors import Detection, FaceDetector
 from expressions.inference import ExpressionModel
 from facexpr.alignment import align_faces
 from facexpr.crop import EXPRESSION_CROP, KEYPOINT_CROP, CropTransform, resized_points
@@ -24,7 +25,7 @@ class Annotator:
     def __init__(
         self,
         preset: str = "fer5",
-        detector: FaceDetector | str = "haar",
+        detector: FaceDetector | str = DEFAULT_DETECTOR,
         keypoint_model: KeypointModel | None = None,
         expression_model: ExpressionModel | None = None,
     ) -> None:

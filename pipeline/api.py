@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import expressions
 import keypoints
+from detection.choice import DEFAULT_DETECTOR
 from expressions.views import SINGLE_SCALE
 from facexpr.images import ColorOrder, ImageInput, load_picture
 from pipeline.annotator import Annotator
@@ -22,14 +23,16 @@ def default_annotator(
     tta: bool = True,
     scales: Sequence[float] = SINGLE_SCALE,
     abstain: bool = True,
+    detector: str = DEFAULT_DETECTOR,
 ) -> Annotator:
-    """The Haar detector with the shipped models, or with the ``.keras`` files given, built once per combination.
+    """The ``detector`` (by name) with the shipped models, or with the ``.keras`` files given, built once per
+    combination.
 
     ``tta=False`` has both models read each face once instead of averaging it with its mirror image; ``scales`` has
     the expression model read each face at those zooms too (``expressions.views.MULTISCALE``); ``abstain=False``
     names one of the preset's classes for every face, even one that shows none of them (label ``None`` by default).
     """
-    return _cached_annotator(preset, expression_model, keypoint_model, tta, tuple(scales), abstain)
+    return _cached_annotator(preset, expression_model, keypoint_model, tta, tuple(scales), abstain, detector)
 
 
 @functools.lru_cache(maxsize=4)
@@ -40,8 +43,10 @@ def _cached_annotator(
     tta: bool,
     scales: tuple[float, ...],
     abstain: bool,
+    detector: str,
 ) -> Annotator:
     return Annotator(
+        detector=detector,
         keypoint_model=keypoints.load_model(keypoint_model, tta=tta),
         expression_model=expressions.load_model(preset, expression_model, tta=tta, scales=scales, abstain=abstain),
     )
@@ -55,16 +60,18 @@ def annotate(
     color: ColorOrder = "bgr",
     annotator: Annotator | None = None,
     abstain: bool = True,
+    detector: str = DEFAULT_DETECTOR,
 ) -> AnnotationResult:
     """Find every face in ``image`` and read its keypoints and expression (label ``None`` for a face that shows
-    none of the preset's classes, unless ``abstain=False``).
+    none of the preset's classes, unless ``abstain=False``); ``detector`` names the face detector
+    (``detection.DETECTORS``).
 
     ``image`` is a file path, a NumPy array (BGR as OpenCV reads it, or RGB with ``color="rgb"``; gray; BGRA) or a
     PIL image. A picture with no face gives an empty ``faces`` list. The drawn picture comes back in the input's
     colour order (gray input comes back as BGR, so the drawing keeps its colours).
     """
     picture = load_picture(image, color)
-    reader = annotator or default_annotator(preset, abstain=abstain)
+    reader = annotator or default_annotator(preset, abstain=abstain, detector=detector)
     faces = reader.read(picture.gray)
     drawn = picture.restore(draw_faces(picture.bgr, faces)) if draw else None
     source = str(image) if isinstance(image, (str, os.PathLike)) else None

@@ -89,6 +89,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def add_model_flags(parser: argparse.ArgumentParser) -> None:
     """Which models read the faces: the preset's shipped ones, or ``.keras`` files of your own, and mirror averaging."""
+    from detection.choice import DEFAULT_DETECTOR, DETECTORS
     from expressions.cliflags import add_abstain_flag, add_multiscale_flag, add_preset_flag
     from facexpr.cliflags import add_tta_flag
 
@@ -100,6 +101,13 @@ def add_model_flags(parser: argparse.ArgumentParser) -> None:
     add_tta_flag(parser)
     add_multiscale_flag(parser)
     add_abstain_flag(parser)
+    parser.add_argument(
+        "--detector",
+        choices=sorted(DETECTORS),
+        default=DEFAULT_DETECTOR,
+        help="the face detector: cnn (the project's own network), haar (OpenCV's cascade) or mtcnn (needs the mtcnn "
+        "package)",
+    )
 
 
 def model_choice(args: argparse.Namespace) -> ModelChoice:
@@ -107,7 +115,13 @@ def model_choice(args: argparse.Namespace) -> ModelChoice:
     from pipeline.model_choice import ModelChoice
 
     return ModelChoice(
-        args.preset, args.expression_model, args.keypoint_model, args.tta, tuple(args.scales), args.abstain
+        args.preset,
+        args.expression_model,
+        args.keypoint_model,
+        args.tta,
+        tuple(args.scales),
+        args.abstain,
+        args.detector,
     )
 
 

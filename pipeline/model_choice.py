@@ -6,6 +6,7 @@ import os
 from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from detection.choice import DEFAULT_DETECTOR
 from expressions.presets import DEFAULT_PRESET, get_preset
 from expressions.views import SINGLE_SCALE
 
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class ModelChoice:
     """The arguments of ``default_annotator``: preset, optional ``.keras`` files, mirror averaging, expression zooms,
-    and whether a face that shows none of the preset's classes gets no label."""
+    whether a face that shows none of the preset's classes gets no label, and the face detector's name."""
 
     preset: str = DEFAULT_PRESET
     expression_model: str | None = None
@@ -24,6 +25,7 @@ class ModelChoice:
     tta: bool = True
     scales: tuple[float, ...] = SINGLE_SCALE
     abstain: bool = True
+    detector: str = DEFAULT_DETECTOR
 
     @property
     def classes(self) -> tuple[str, ...]:
@@ -35,7 +37,13 @@ class ModelChoice:
         from pipeline.api import default_annotator
 
         return default_annotator(
-            self.preset, self.expression_model, self.keypoint_model, self.tta, self.scales, self.abstain
+            self.preset,
+            self.expression_model,
+            self.keypoint_model,
+            self.tta,
+            self.scales,
+            self.abstain,
+            self.detector,
         )
 
     def portable(self) -> ModelChoice:

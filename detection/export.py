@@ -1,0 +1,114 @@
+"""``facexpr detect export``: ship a detector run as ``detection/weights/detector.{keras,tflite}`` with its config and
+a model card: the threshold chosen on the run's validation photos, and the held-out test measurements."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+
+from detection.cnn_config import DetectorConfig
+from detection.cnn_detector import CARD_FILE, MODEL_FILE, WEIGHTS_DIR, CNNFaceDetector
+from detection.datasets import AnnotatedImage, load_wild_faces, load_youtube_frames
+from detection.detectors import box_contains, box_iou
+from detection.evaluate import evaluate_detector, evaluate_images
+from detection.train import training_parts
+from detection.training_pictures import unannotated_faces
+from facexpr.atomic import write_json
+from facexpr.datadir import WILD_FACES_68, YOUTUBE_FACES_KEYPOINTS, dataset_file
+from facexpr.modelcard import write_model_card
+from facexpr.modelfile import export_litert, export_weights
+from facexpr.training import RunFiles, run_stages, staged_run_state
+
+#: The threshold keeps false alarms on the validation images at or below this share of the images.
+FALSE_ALARM_SHARE = 0.01
+#: Detections are read down to this centre probability when the threshold is chosen.
+LOWEST_THRESHOLD = 0.05
+
+
+def validation_images(config: DetectorConfig, data_dir: str | os.PathLike[str] | None) -> list[AnnotatedImage]:
+    """The photos and frames the run chose its checkpoint on (never the test part)."""
+    wild = training_parts(load_wild_faces(data_dir), config.val_share, config.seed).validate
+    youtube = training_parts(load_youtube_frames(data_dir), config.val_share, config.seed).validate
+    return wild + youtube
+
+
+def choose_threshold(detector: CNNFaceDetector, images: list[AnnotatedImage]) -> dict[str, Any]:
+    """The lowest centre probability at which false alarms stay within ``FALSE_ALARM_SHARE`` of ``images``, and the
+    recall there. A box on a face MTCNN finds but nobody annotated is neither a hit nor a false alarm."""
+    results = evaluate_images(detector, images, "choosing the threshold")
+    unannotated = unannotated_faces(images)
+    scores, false = [], []
+    for result, extra in zip(results, unannotated, strict=True):
+        for detection, face in zip(result.detections, result.matches["iou"], strict=True):
+            spare = any(
+                box_iou(detection.box, tuple(b)) > 0.3 or box_contains(b, _centre(detection.box)) for b in extra
+            )
+            if face < 0 and spare:
+                continue
+            scores.append(detection.score)
+            false.append(face < 0)
+    scores_, false_ = np.array(scores), np.array(false, dtype=bool)
+    allowed = int(FALSE_ALARM_SHARE * len(images))
+    candidates = np.sort(np.unique(scores_))
+    threshold = next(t for t in candidates if false_[scores_ >= t].sum() <= allowed) if len(candidates) else 0.5
+    faces = sum(len(r.image.landmarks) for r in results)
+    hits = sum(
+        int(((np.array(r.matches["iou"]) >= 0) & (np.array([d.score for d in r.detections]) >= threshold)).sum())
+        for r in results
+        if r.detections
+    )
+    return {
+        "threshold": float(max(threshold, LOWEST_THRESHOLD)),
+        "validation_images": len(images),
+        "validation_recall": hits / max(1, faces),
+        "validation_false_alarms": int(false_[scores_ >= threshold].sum()) if len(scores_) else 0,
+    }
+
+
+def _centre(box: tuple[int, int, int, int]) -> np.ndarray:
+    return np.array([box[0] + box[2] / 2.0, box[1] + box[3] / 2.0])
+
+
+def export_detector(
+    run_dir: str | os.PathLike[str],
+    command: str,
+    data_dir: str | os.PathLike[str] | None = None,
+    weights_dir: Path = WEIGHTS_DIR,
+) -> dict[str, Any]:
+    """Ship the run's best detector with its card (in ``weights_dir``, default the package's); returns the card."""
+    files = RunFiles(Path(run_dir))
+    config = DetectorConfig.load(files.config)
+    model_file, card_file = weights_dir / MODEL_FILE.name, weights_dir / CARD_FILE.name
+    export_weights(keras.models.load_model(files.best, compile=False), model_file)
+    config.save(model_file.with_suffix(".config.json"))
+    network = keras.models.load_model(model_file, compile=False)
+    litert_file = export_litert(network, model_file.with_suffix(".tflite"))
+    chosen = choose_threshold(
+        CNNFaceDetector(litert_file, threshold=LOWEST_THRESHOLD), validation_images(config, data_dir)
+    )
+    detector = CNNFaceDetector(litert_file, threshold=chosen["threshold"])
+    metrics = evaluate_detector(detector, data_dir, "test", files.root / "evaluation")
+    card = write_model_card(
+        card_file,
+        name="facexpr face detector (CNN, centre heatmap at stride 8)",
+        model_file=model_file,
+        parameters=network.count_params(),
+        data_files=[dataset_file(WILD_FACES_68, data_dir), dataset_file(YOUTUBE_FACES_KEYPOINTS, data_dir)],
+        config=config.to_json(),
+        metrics={key: metrics[key] for key in ("part", "split", "sets", "faceless", "ms_per_640x480_frame")},
+        run_state=staged_run_state(run_stages(files, config.init_from)),
+        command=command,
+        litert_file=litert_file,
+        notes=(
+            "Trained on the training photos of wild-faces-68 and training people of YouTube-Faces; checkpoint chosen "
+            "on validation loss, threshold on the validation images (`threshold_choice`); measured on the held-out "
+            "test photos and people by `facexpr detect evaluate` (IoU >= 0.5 with the landmark box rule)."
+        ),
+    )
+    card.update(threshold=chosen["threshold"], threshold_choice=chosen)
+    write_json(card_file, card)
+    return card

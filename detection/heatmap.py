@@ -1,0 +1,77 @@
+"""The detector's cell grid: faces (square boxes) to training targets, and network outputs back to boxes.
+
+Each stride-8 cell of a picture holds a face-centre logit, the centre's offset from the cell (x, y, in cells) and
+log(side / 8). A face is drawn into the centre channel as a Gaussian peaked at its cell, of spread growing with its
+side; cells inside ``ignore`` boxes (faces nobody annotated, or cut off at the border) carry no centre loss.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+STRIDE = 8
+#: Output channels: centre logit, offset x, offset y, log side.
+CHANNELS = 4
+#: The centre logit's starting bias: every cell begins at a 1% face probability.
+PRIOR_LOGIT = -4.6
+#: Target channels: centre (-1 where ignored), offset x, offset y, log side, and 1 at each face's own cell.
+TARGET_CHANNELS = 5
+#: Gaussian spread of a face's centre peak, in cells: this share of its side, at least ``MIN_SPREAD``.
+SPREAD = 0.1
+MIN_SPREAD = 0.6
+
+
+def cell_coordinate(pixel: np.ndarray) -> np.ndarray:
+    """Picture pixels (pixel-centre convention) to continuous cell coordinates."""
+    return (np.asarray(pixel, np.float64) + 0.5) / STRIDE - 0.5
+
+
+def pixel_coordinate(cell: np.ndarray) -> np.ndarray:
+    """Continuous cell coordinates to picture pixels."""
+    return (np.asarray(cell, np.float64) + 0.5) * STRIDE - 0.5
+
+
+def encode(boxes: np.ndarray, ignore: np.ndarray, height: int, width: int) -> np.ndarray:
+    """(height/8, width/8, 5) targets for square ``boxes`` (N, 4: x, y, side, side) whose centres lie in the
+    picture, and ``ignore`` boxes (M, 4)."""
+    rows, cols = height // STRIDE, width // STRIDE
+    target = np.zeros((rows, cols, TARGET_CHANNELS), np.float32)
+    ys, xs = np.mgrid[0:rows, 0:cols]
+    for x, y, w, h in np.asarray(ignore, np.float64).reshape(-1, 4):
+        inside = (
+            (pixel_coordinate(xs) >= x)
+            & (pixel_coordinate(xs) <= x + w)
+            & (pixel_coordinate(ys) >= y)
+            & (pixel_coordinate(ys) <= y + h)
+        )
+        target[..., 0][inside] = -1.0
+    for x, y, w, h in np.asarray(boxes, np.float64).reshape(-1, 4):
+        side = max(w, h)
+        u, v = cell_coordinate(x + w / 2.0), cell_coordinate(y + h / 2.0)
+        col, row = int(round(u)), int(round(v))
+        if not (0 <= col < cols and 0 <= row < rows):
+            continue
+        spread = max(MIN_SPREAD, SPREAD * side / STRIDE)
+        peak = np.exp(-((xs - col) ** 2 + (ys - row) ** 2) / (2.0 * spread**2))
+        centre = target[..., 0]
+        target[..., 0] = np.where(centre < 0, np.where(peak > 0.05, peak, centre), np.maximum(centre, peak))
+        target[row, col] = (1.0, u - col, v - row, np.log(side / STRIDE), 1.0)
+    return target
+
+
+def decode(cells: np.ndarray, threshold: float, merge_iou: float = 0.4) -> tuple[np.ndarray, np.ndarray]:
+    """Square boxes (N, 4: x, y, side, side, picture pixels) and scores (N,) from one picture's (rows, cols, 4)
+    outputs: local maxima of the centre probability above ``threshold``, overlapping boxes merged by NMS."""
+    probability = 1.0 / (1.0 + np.exp(-cells[..., 0].astype(np.float32)))
+    peaks = (probability >= threshold) & (probability >= cv2.dilate(probability, np.ones((3, 3), np.uint8)))
+    rows, cols = np.nonzero(peaks)
+    if not len(rows):
+        return np.zeros((0, 4)), np.zeros(0)
+    found = cells[rows, cols].astype(np.float64)
+    cx, cy = pixel_coordinate(cols + found[:, 1]), pixel_coordinate(rows + found[:, 2])
+    side = STRIDE * np.exp(np.clip(found[:, 3], -3.0, 8.0))
+    boxes = np.stack([cx - side / 2.0, cy - side / 2.0, side, side], axis=1)
+    scores = probability[rows, cols].astype(np.float64)
+    keep = np.asarray(cv2.dnn.NMSBoxes(boxes.tolist(), scores.tolist(), threshold, merge_iou)).reshape(-1)
+    return boxes[keep], scores[keep]

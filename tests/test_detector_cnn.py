@@ -1,0 +1,141 @@
+"""The CNN face detector: its cell targets and their decoding, its loss, LiteRT at any picture size, a quick real
+training run and export, the shipped network on real photos, and the detectors by name through the pipeline."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+import skimage.data
+
+from detection.choice import DETECTORS, get_detector
+from detection.cnn_config import DetectorConfig
+from detection.cnn_detector import RUNTIME_FILE, CNNFaceDetector, padded_picture
+from detection.cnn_model import build_detector
+from detection.datasets import load_wild_faces
+from detection.heatmap import decode, encode
+from detection.losses import detection_loss
+from detection.split import select_part
+from facexpr.compiled import CompiledModel
+from facexpr.errors import InvalidInputError
+from facexpr.litert import LiteRTNetwork
+from facexpr.modelfile import export_litert
+from pipeline import annotate
+from pipeline.cli import main
+from pipeline.sample import sample_photo
+from tests.test_detection_evaluate import _subset
+
+TINY = DetectorConfig(widths=(4, 4, 8, 8, 8, 8), head_width=8, picture_size=128, batch_size=4)
+BOXES = np.array([[20.0, 30.0, 14.0, 14.0], [150.0, 40.0, 60.0, 60.0], [60.0, 120.0, 180.0, 180.0]])
+
+
+def perfect_outputs(targets: np.ndarray) -> np.ndarray:
+    """The outputs a network would give if it read ``targets`` exactly (ignored cells: probability 0)."""
+    heat = np.clip(targets[..., 0], 1e-6, 1 - 1e-6)
+    logit = np.where(targets[..., 0] < 0, -20.0, np.log(heat / (1 - heat)))
+    return np.concatenate([logit[..., None], targets[..., 1:4]], axis=-1).astype(np.float32)
+
+
+def test_targets_decode_back_to_their_boxes() -> None:
+    targets = encode(BOXES, np.zeros((0, 4)), 320, 320)
+    assert targets.shape == (40, 40, 5) and targets[..., 4].sum() == len(BOXES)
+    boxes, scores = decode(perfect_outputs(targets), threshold=0.5)
+    order = np.argsort(boxes[:, 0])
+    np.testing.assert_allclose(boxes[order], BOXES[np.argsort(BOXES[:, 0])], atol=1e-3)
+    assert np.all(scores > 0.99)
+
+
+def test_ignored_cells_carry_no_loss_and_the_truth_costs_least() -> None:
+    ignore = np.array([[250.0, 250.0, 60.0, 60.0]])
+    targets = encode(BOXES[:2], ignore, 320, 320)
+    assert (targets[31:38, 31:38, 0] == -1).all() and targets[..., 0].max() == 1.0
+    perfect = perfect_outputs(targets)
+    noisy = perfect.copy()
+    noisy[31:38, 31:38, 0] = 5.0  # a confident "face" where nothing is known
+    prior = np.full_like(perfect, 0.0)
+    prior[..., 0] = -4.6
+
+    def loss(outputs: np.ndarray) -> float:
+        return float(keras.ops.convert_to_numpy(detection_loss(targets[None], outputs[None])))
+
+    assert loss(noisy) == pytest.approx(loss(perfect), abs=1e-4)
+    assert loss(perfect) < 0.1 * loss(prior)
+
+
+def test_litert_reads_pictures_of_any_size(tmp_path: Path) -> None:
+    model = build_detector(TINY)
+    litert = LiteRTNetwork(export_litert(model, tmp_path / "tiny.tflite"))
+    keras_network = CompiledModel(model)
+    for height, width in ((128, 192), (64, 256), (128, 192)):
+        picture = np.random.default_rng(height).uniform(0, 255, (1, height, width, 1)).astype(np.float32)
+        out = litert(picture)
+        assert out.shape == (1, height // 8, width // 8, 4)
+        np.testing.assert_allclose(out, keras_network(picture), atol=1e-4)
+    with pytest.raises(InvalidInputError, match="reads batches"):
+        litert(np.zeros((1, 64, 64, 3), np.float32))
+
+
+def test_pictures_are_padded_to_the_network_stride() -> None:
+    assert padded_picture(np.zeros((480, 640), np.uint8)).shape == (512, 640)
+    assert padded_picture(np.zeros((64, 128), np.uint8)).shape == (64, 128)
+
+
+@pytest.mark.slow
+def test_quick_training_and_export(tmp_path: Path, data_dir: Path, youtube_table: pd.DataFrame) -> None:
+    from detection.export import export_detector
+
+    photos = load_wild_faces(data_dir)
+    data = _subset(tmp_path / "data", data_dir, photos[:40] + select_part(photos, "test")[:4], youtube_table.iloc[:40])
+    run = tmp_path / "run"
+    args = ["detect", "train", "--data", str(data), "--run-dir", str(run), "--quick", "--batch-size", "4"]
+    assert main([*args, "--widths", "4", "4", "8", "8", "8", "8", "--head-width", "8"]) == 0
+    assert (run / "best.keras").is_file() and json.loads((run / "config.json").read_text())["widths"][0] == 4
+    card = export_detector(run, "facexpr detect train --quick", data, weights_dir=tmp_path / "weights")
+    assert 0.0 < card["threshold"] < 1.0 and card["metrics"]["part"] == "test"
+    assert set(card["metrics"]["sets"]) == {"wild-faces-68", "youtube-faces"}
+    detector = CNNFaceDetector(tmp_path / "weights" / "detector.tflite", threshold=card["threshold"])
+    assert isinstance(detector.detect(cv2.cvtColor(sample_photo(), cv2.COLOR_RGB2GRAY)), list)
+
+
+shipped = pytest.mark.skipif(not RUNTIME_FILE.is_file(), reason="no shipped detector")
+
+
+@shipped
+def test_the_shipped_detector_finds_held_out_afw_faces_and_nothing_on_coins(data_dir: Path) -> None:
+    detector = CNNFaceDetector()
+    afw = [p for p in select_part(load_wild_faces(data_dir), "test") if p.name.startswith("afw")][:5]
+    found = faces = 0
+    for photo in afw:
+        boxes = detector.detect(cv2.imread(str(photo.path), cv2.IMREAD_GRAYSCALE))
+        faces += len(photo.centres)
+        found += sum(
+            any(b.box[0] <= x <= b.box[0] + b.box[2] and b.box[1] <= y <= b.box[1] + b.box[3] for b in boxes)
+            for x, y in photo.centres
+        )
+    assert found >= 0.9 * faces
+    assert detector.detect(skimage.data.coins()) == []
+
+
+@shipped
+def test_detectors_by_name_through_the_pipeline_and_the_cli(tmp_path: Path) -> None:
+    assert {"cnn", "haar", "mtcnn"} <= set(DETECTORS)
+    for name in ("cnn", "haar"):
+        result = annotate(sample_photo(), color="rgb", detector=name)
+        assert len(result.faces) == 1, name
+    with pytest.raises(InvalidInputError, match="unknown face detector"):
+        get_detector("nope")
+    photo = tmp_path / "photo.png"
+    cv2.imwrite(str(photo), cv2.cvtColor(sample_photo(), cv2.COLOR_RGB2BGR))
+    assert main(["annotate", str(photo), "-o", str(tmp_path / "out"), "--detector", "cnn"]) == 0
+    assert len(pd.read_csv(tmp_path / "out" / "faces.csv")) == 1
+
+
+def test_mtcnn_finds_the_sample_face() -> None:
+    pytest.importorskip("mtcnn")
+    found = get_detector("mtcnn").detect(cv2.cvtColor(sample_photo(), cv2.COLOR_RGB2GRAY))
+    assert len(found) == 1 and found[0].box[2] > 50

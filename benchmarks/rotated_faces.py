@@ -1,6 +1,11 @@
-"""Probe script: fer5 on PublicTest faces turned by 0, +-15 and +-30 degrees, read as they are and re-aligned at test
-time by the keypoint model's eye centres (the shipped networks, no retraining). The first measurement of issue 35's
-keypoint-aligned crops; a network trained on aligned faces is the next step."""
+"""Benchmark script: fer5 on PublicTest faces turned by 0, +-15 and +-30 degrees, read through the pipeline's two
+stages (keypoint and expression crops of the face's box, ``Annotator.read_crops``), by the shipped network as it
+reads, by the shipped network on crops aligned at run time, and by each ``--model`` given (an aligned network reads
+aligned crops). Each face is enlarged 4x into a 288x288 picture (edges replicated) and turned about its centre; the
+detector is skipped (its box is the face's square), so only the reading is measured.
+
+    python benchmarks/rotated_faces.py --data ../shared/data --model runs/fer5-aligned/best.keras
+"""
 
 from __future__ import annotations
 
@@ -11,57 +16,60 @@ import numpy as np
 
 import expressions
 import keypoints
+from detection.detectors import Detection
 from expressions.datasets import load_fer2013
-from expressions.faces import preset_faces
+from expressions.faces import LabelledFaces, preset_faces
+from expressions.inference import ExpressionModel
 from expressions.presets import get_preset
-from keypoints.constants import KEYPOINT_NAMES
+from pipeline.annotator import Annotator, face_crops
 
-EYES = KEYPOINT_NAMES.index("left_eye_center"), KEYPOINT_NAMES.index("right_eye_center")
-SIZE = 48
-CENTRE = (SIZE - 1) / 2.0
-
-
-def eye_centres(faces: np.ndarray) -> np.ndarray:
-    """(N, 2, 2) left and right eye centres of 48x48 faces, read by the keypoint model at 96x96."""
-    big = np.stack([cv2.resize(face, (96, 96), interpolation=cv2.INTER_LINEAR) for face in faces])
-    return keypoints.predict(big)[:, list(EYES)] * (SIZE / 96.0)
+ENLARGE, MARGIN = 4, 48
+ANGLES = (0, 15, -15, 30, -30)
 
 
-def warp(face: np.ndarray, matrix: np.ndarray) -> np.ndarray:
-    return cv2.warpAffine(face, matrix, (SIZE, SIZE), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+def turned_picture(face: np.ndarray, degrees: float) -> np.ndarray:
+    """A 48x48 face enlarged 4x, framed by ``MARGIN`` replicated pixels and turned about its centre."""
+    big = cv2.resize(face, None, fx=ENLARGE, fy=ENLARGE, interpolation=cv2.INTER_LINEAR)
+    picture = cv2.copyMakeBorder(big, MARGIN, MARGIN, MARGIN, MARGIN, cv2.BORDER_REPLICATE)
+    centre = (picture.shape[1] - 1) / 2.0
+    matrix = cv2.getRotationMatrix2D((centre, centre), degrees, 1.0)
+    return cv2.warpAffine(picture, matrix, picture.shape[::-1], flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
-def rotated(faces: np.ndarray, degrees: float) -> np.ndarray:
-    matrix = cv2.getRotationMatrix2D((CENTRE, CENTRE), degrees, 1.0)
-    return np.stack([warp(face, matrix) for face in faces])
-
-
-def aligned(faces: np.ndarray, canonical: np.ndarray) -> np.ndarray:
-    """Each face turned, scaled and moved so its eye centres land on ``canonical`` (2, 2)."""
-    out = []
-    for face, eyes in zip(faces, eye_centres(faces), strict=True):
-        matrix, _ = cv2.estimateAffinePartial2D(eyes.astype(np.float32), canonical.astype(np.float32))
-        out.append(warp(face, matrix))
-    return np.stack(out)
+def accuracy(annotator: Annotator, faces: np.ndarray, targets: np.ndarray, degrees: float) -> float:
+    """Share of faces whose most probable class is right, read through ``annotator.read_crops``."""
+    box = Detection((MARGIN, MARGIN, 48 * ENLARGE, 48 * ENLARGE), 1.0)
+    keypoint_crops, expression_crops = [], []
+    for face in faces:
+        kp, _, ex = face_crops(turned_picture(face, degrees), [box])
+        keypoint_crops.append(kp[0])
+        expression_crops.append(ex[0])
+    _, _, probs = annotator.read_crops(np.stack(keypoint_crops), np.stack(expression_crops))
+    return float(np.mean(probs.argmax(axis=1) == targets))
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", help="dataset directory (default: $FACEXPR_DATA, else ./data)")
+    parser.add_argument("--model", action="append", default=[], help="a fer5 .keras network (repeatable)")
+    parser.add_argument("--faces", type=int, default=None, help="only the first N faces (a quick look)")
     args = parser.parse_args()
-    fer, fer5 = load_fer2013(data_dir=args.data), get_preset("fer5")
-    model = expressions.load_model("fer5", abstain=False)
-    training = preset_faces(fer, fer5, "Training", SIZE)
-    sample = np.random.default_rng(0).choice(len(training.targets), 3000, replace=False)
-    canonical = np.median(eye_centres(training.images[sample]), axis=0)  # where eyes sit in FER2013's own framing
-    print(f"canonical eye centres (48x48, median of 3,000 Training faces): {canonical.round(2).tolist()}")
-    public = preset_faces(fer, fer5, "PublicTest", SIZE)
-    for degrees in (0, 15, -15, 30, -30):
-        faces = rotated(public.images, degrees) if degrees else public.images
-        as_is = np.mean(model.probabilities(faces).argmax(axis=1) == public.targets)
-        realigned = np.mean(model.probabilities(aligned(faces, canonical)).argmax(axis=1) == public.targets)
-        faces_read = f"{len(public.targets)} faces"
-        print(f"{degrees:+d} degrees: as is {as_is:.4f}, aligned at test time {realigned:.4f} ({faces_read})")
+    public = preset_faces(load_fer2013(data_dir=args.data), get_preset("fer5"), "PublicTest", 48)
+    chosen = slice(0, args.faces)
+    public = LabelledFaces(public.images[chosen], public.targets[chosen], public.rows[chosen], public.usage)
+    shipped = expressions.load_model("fer5", abstain=False)
+    readers = {
+        "shipped, as it reads": shipped,
+        "shipped, aligned at run time": ExpressionModel(shipped.network, "fer5", aligned=True),
+        **{path: expressions.load_model("fer5", path) for path in args.model},
+    }
+    print(f"fer5 on {len(public.targets)} PublicTest faces through the pipeline's crops (accuracy)")
+    print(f"{'reader':<44}" + "".join(f"{a:>+8d}" for a in ANGLES))
+    for name, model in readers.items():
+        annotator = Annotator(keypoint_model=keypoints.load_model(), expression_model=model)
+        row = [accuracy(annotator, public.images, public.targets, a) for a in ANGLES]
+        aligned = " (aligned)" if model.aligned else ""
+        print(f"{(name + aligned)[:44]:<44}" + "".join(f"{100 * v:8.2f}" for v in row))
 
 
 if __name__ == "__main__":

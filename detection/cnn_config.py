@@ -23,6 +23,7 @@ class DetectorConfig(JsonConfig):
     # model
     widths: tuple[int, ...] = (16, 24, 40, 64, 96, 128)  # stem (stride 2), then strides 4, 8, 16, 32, 64
     head_width: int = 48
+    bn_momentum: float = 0.9  # batch-norm statistics follow the weights within a few dozen steps
     # optimisation
     epochs: int = 60
     batch_size: int = 32
@@ -44,6 +45,7 @@ class DetectorConfig(JsonConfig):
         """Reject out-of-range values as soon as the config is made."""
         self.check_ranges(
             fractions=(
+                "bn_momentum",
                 "mosaic_prob",
                 "youtube_share",
                 "val_share",

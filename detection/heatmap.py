@@ -1,8 +1,10 @@
 """The detector's cell grid: faces (square boxes) to training targets, and network outputs back to boxes.
 
-Each stride-8 cell of a picture holds a face-centre logit, the centre's offset from the cell (x, y, in cells) and
-log(side / 8). A face is drawn into the centre channel as a Gaussian peaked at its cell, of spread growing with its
-side; cells inside ``ignore`` boxes (faces nobody annotated, or cut off at the border) carry no centre loss.
+Each stride-8 cell of a picture holds a face-centre logit, the face centre's offset from the cell (x, y, in cells)
+and log(side / 8). Every cell within ``CENTRE_SHARE`` of a face's side from its centre (at least its nearest cell)
+is a positive for it and regresses that face's centre and size; around them the face is drawn as a Gaussian that
+softens the penalty on near misses. Cells inside ``ignore`` boxes (faces nobody annotated, or cut off at the border)
+carry no centre loss.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ TARGET_CHANNELS = 5
 #: Gaussian spread of a face's centre peak, in cells: this share of its side, at least ``MIN_SPREAD``.
 SPREAD = 0.1
 MIN_SPREAD = 0.6
+#: Cells whose centres lie within this share of a face's side from its centre are its positives.
+CENTRE_SHARE = 0.12
 
 
 def cell_coordinate(pixel: np.ndarray) -> np.ndarray:
@@ -46,17 +50,32 @@ def encode(boxes: np.ndarray, ignore: np.ndarray, height: int, width: int) -> np
             & (pixel_coordinate(ys) <= y + h)
         )
         target[..., 0][inside] = -1.0
-    for x, y, w, h in np.asarray(boxes, np.float64).reshape(-1, 4):
+    distance_to_owner = np.full((rows, cols), np.inf)
+    for x, y, w, h in sorted(np.asarray(boxes, np.float64).reshape(-1, 4).tolist(), key=lambda b: -max(b[2], b[3])):
         side = max(w, h)
         u, v = cell_coordinate(x + w / 2.0), cell_coordinate(y + h / 2.0)
         col, row = int(round(u)), int(round(v))
         if not (0 <= col < cols and 0 <= row < rows):
             continue
         spread = max(MIN_SPREAD, SPREAD * side / STRIDE)
+        distance = np.hypot(xs - u, ys - v)
         peak = np.exp(-((xs - col) ** 2 + (ys - row) ** 2) / (2.0 * spread**2))
         centre = target[..., 0]
         target[..., 0] = np.where(centre < 0, np.where(peak > 0.05, peak, centre), np.maximum(centre, peak))
-        target[row, col] = (1.0, u - col, v - row, np.log(side / STRIDE), 1.0)
+        positive = distance <= CENTRE_SHARE * side / STRIDE
+        positive[row, col] = True
+        positive &= distance < distance_to_owner  # smaller faces (drawn later) take the cells they share
+        distance_to_owner = np.where(positive, distance, distance_to_owner)
+        target[positive] = np.stack(
+            [
+                np.ones(positive.sum()),
+                u - xs[positive],
+                v - ys[positive],
+                np.full(positive.sum(), np.log(side / STRIDE)),
+                np.ones(positive.sum()),
+            ],
+            axis=1,
+        )
     return target
 
 

@@ -10,6 +10,7 @@ from keypoints.constants import SPLIT_PARTS
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``keypoints`` command group."""
+    from detection.choice import DEFAULT_DETECTOR, DETECTORS
     from facexpr.cliflags import HelpFormatter, add_command, add_data_flag, add_training_flags, add_tta_flag
 
     group = subparsers.add_parser(
@@ -67,6 +68,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default="test",
         help="which people: the held-out test people, or the validation or training people of the same split",
     )
+    evaluate.add_argument(
+        "--detector",
+        choices=sorted(DETECTORS),
+        default=DEFAULT_DETECTOR,
+        help="whose boxes the faces are cropped around",
+    )
 
     export = add_command(
         commands,
@@ -122,6 +129,13 @@ def _evaluate(args: argparse.Namespace) -> int:
     from keypoints.evaluate import evaluate_heldout
 
     evaluate_heldout(
-        args.model, args.out, args.data, args.kaggle_csv, tta=args.tta, on_error=args.on_error, part=args.split
+        args.model,
+        args.out,
+        args.data,
+        args.kaggle_csv,
+        tta=args.tta,
+        on_error=args.on_error,
+        part=args.split,
+        detector=args.detector,
     )
     return 0

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 import numpy as np
 from tqdm.auto import tqdm
 
-from detection.detectors import FaceDetector, HaarFaceDetector, box_contains
+from detection.choice import DEFAULT_DETECTOR, get_detector
+from detection.detectors import FaceDetector, box_contains
 from facexpr.atomic import write_atomic
 from facexpr.checksum import sha256_file
 from facexpr.crop import KEYPOINT_CROP, Box, CropRule
@@ -108,16 +109,20 @@ def build_crop_set(
 
 
 def load_youtube_crops(
-    data_dir: str | os.PathLike[str] | None = None, progress: bool = True, on_error: OnError = "raise"
+    data_dir: str | os.PathLike[str] | None = None,
+    progress: bool = True,
+    on_error: OnError = "raise",
+    detector: str = DEFAULT_DETECTOR,
 ) -> CropSet:
-    """YouTube-Faces crops by the pipeline's rule, cached by the CSV's checksum and the rule's settings."""
+    """YouTube-Faces crops by the pipeline's rule around the boxes of ``detector`` (by name; default the pipeline's),
+    cached by the CSV's checksum, the rule's and the detector's settings."""
     csv_path = dataset_file(YOUTUBE_FACES_KEYPOINTS, data_dir)
-    detector = HaarFaceDetector()
+    finder = get_detector(detector)
     key = json.dumps(
         {
             "csv": sha256_file(csv_path),
             "rule": KEYPOINT_CROP.__dict__,
-            "detector": detector.params(),
+            "detector": finder.params(),
             "context": CONTEXT,
             "on_error": on_error,
         },
@@ -127,7 +132,7 @@ def load_youtube_crops(
     if cached.is_file():
         with np.load(cached) as arrays:
             return CropSet(**{name: arrays[name] for name in CropSet.__dataclass_fields__})
-    crop_set = build_crop_set(load_youtube_faces(data_dir, on_error), detector, progress=progress)
+    crop_set = build_crop_set(load_youtube_faces(data_dir, on_error), finder, progress=progress)
     write_atomic(cached, lambda tmp: np.savez(tmp, **crop_set.__dict__))
     return crop_set
 
@@ -136,8 +141,10 @@ def load_crops(
     data_dir: str | os.PathLike[str] | None = None,
     kaggle_csv: str | os.PathLike[str] | None = None,
     on_error: OnError = "raise",
+    detector: str = DEFAULT_DETECTOR,
 ) -> CropSet:
-    """Training crops: YouTube-Faces through the pipeline's detector and crop rule, or a Kaggle CSV as is."""
+    """Training crops: YouTube-Faces through ``detector`` (default the pipeline's) and the crop rule, or a Kaggle CSV
+    as is."""
     if kaggle_csv:
         return build_crop_set(load_kaggle_keypoints(kaggle_csv, on_error=on_error), detector=None)
-    return load_youtube_crops(data_dir, on_error=on_error)
+    return load_youtube_crops(data_dir, on_error=on_error, detector=detector)

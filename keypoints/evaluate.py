@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from detection.choice import DEFAULT_DETECTOR
 from facexpr.atomic import write_json, write_text
 from facexpr.errors import DataFormatError, DataNotFoundError, InvalidInputError
 from facexpr.figures import save_figure
@@ -34,12 +35,13 @@ def split_crops(
     kaggle_csv: str | None = None,
     on_error: OnError = "raise",
     part: str = "test",
+    detector: str = DEFAULT_DETECTOR,
 ) -> CropSet:
     """The crops of one part of ``config``'s person split: by default the test people, never trained on and
     never used to pick a checkpoint ("val" and "train" read the other people, e.g. to compare fit and bias)."""
     if part not in SPLIT_PARTS:
         raise InvalidInputError(f"unknown split part {part!r}; expected one of {tuple(SPLIT_PARTS)}")
-    crops = load_crops(data_dir, kaggle_csv, on_error)
+    crops = load_crops(data_dir, kaggle_csv, on_error, detector)
     split = split_by_person(crops.groups, config.test_fraction, config.val_fraction, config.split_seed)
     return crops.subset(getattr(split, part))
 
@@ -100,10 +102,12 @@ def evaluate_heldout(
     tta: bool = True,
     on_error: OnError = "raise",
     part: str = "test",
+    detector: str = DEFAULT_DETECTOR,
 ) -> dict[str, Any]:
-    """Evaluate the shipped (or given) model on one part (default: the held-out people) of its config's split."""
+    """Evaluate the shipped (or given) model on one part (default: the held-out people) of its config's split, its
+    faces cropped around the boxes of ``detector`` (by name; default the pipeline's)."""
     path = Path(model_path) if model_path else MODEL_FILE
-    crops = split_crops(config_for(path), data_dir, kaggle_csv, on_error, part)
+    crops = split_crops(config_for(path), data_dir, kaggle_csv, on_error, part, detector)
     model = load_model(str(path) if model_path else None, tta=tta)
     return evaluate_model(model, crops, out_dir, SPLIT_PARTS[part])
 

@@ -76,6 +76,8 @@ def run_benchmark(frames: int = 300, repeats: int = 100, annotator: Annotator | 
             )
             figures[f"video_fps_detect_every_{every}"] = summary.fps
     figures["video_frames"] = frames
+    figures["detector"] = annotator.detector.name
+    figures["detector_share_of_annotate"] = figures["detect_full_frame_median_ms"] / figures["annotate_median_ms"]
     kp, ex = annotator.keypoint_model, annotator.expression_model
     figures["models"] = (
         f"keypoints {kp.size}x{kp.size}{' mirror-averaged' if kp.tta else ''}, "
@@ -83,10 +85,11 @@ def run_benchmark(frames: int = 300, repeats: int = 100, annotator: Annotator | 
         f"{f' at {len(ex.scales)} scales' if len(ex.scales) > 1 else ''}"
     )
     print(f"facexpr pipeline benchmark on {figures['cpu_cores']} CPU cores (640x480, {len(faces)} face)")
-    print(f"  models: {figures['models']}")
+    print(f"  models: {figures['models']}; detector: {figures['detector']}")
     print(f"  annotate(): median {figures['annotate_median_ms']:.1f} ms, p90 {figures['annotate_p90_ms']:.1f} ms")
     for name in stages:
         print(f"    {name}: {figures[f'{name}_median_ms']:.1f} ms")
+    print(f"    (the whole-frame search is {figures['detector_share_of_annotate']:.0%} of annotate())")
     print(f"  video, {frames} frames (detect, keypoints, expression, draw, decode and encode):")
     for every in (DETECT_EVERY, 1):
         print(

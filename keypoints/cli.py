@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from keypoints.config import KeypointConfig
-from keypoints.constants import SPLIT_PARTS
+from keypoints.constants import FACE_SETS, SPLIT_PARTS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -67,6 +67,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         choices=SPLIT_PARTS,
         default="test",
         help="which people: the held-out test people, or the validation or training people of the same split",
+    )
+    evaluate.add_argument(
+        "--faces",
+        choices=FACE_SETS,
+        default="youtube",
+        help="youtube: YouTube-Faces frames split by person; wild: wild-faces-68 photos split by photo",
     )
     evaluate.add_argument(
         "--detector",
@@ -137,5 +143,6 @@ def _evaluate(args: argparse.Namespace) -> int:
         on_error=args.on_error,
         part=args.split,
         detector=args.detector,
+        faces=args.faces,
     )
     return 0

@@ -69,3 +69,6 @@ NME_NORMALISERS: tuple[int, int] = (
 #: The parts of the person split an evaluation can read, with their titles; "test" is the held-out people of the
 #: final report.
 SPLIT_PARTS: dict[str, str] = {"test": "held-out people", "val": "validation people", "train": "training people"}
+#: The face sets ``facexpr keypoints evaluate`` reads: YouTube-Faces frames (split by person) or wild-faces-68 photos
+#: (split by photo, the same seeded draw as ``facexpr detect evaluate``'s held-out photos).
+FACE_SETS: dict[str, str] = {"youtube": "YouTube-Faces", "wild": "wild-faces-68 photos"}

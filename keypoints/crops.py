@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -15,10 +17,10 @@ from detection.detectors import FaceDetector, box_contains
 from facexpr.atomic import write_atomic
 from facexpr.checksum import sha256_file
 from facexpr.crop import KEYPOINT_CROP, Box, CropRule
-from facexpr.datadir import YOUTUBE_FACES_KEYPOINTS, cache_dir, dataset_file
+from facexpr.datadir import WILD_FACES_68, YOUTUBE_FACES_KEYPOINTS, cache_dir, dataset_file
 from facexpr.rows import OnError
 from keypoints.constants import KEYPOINT_NAMES
-from keypoints.datasets import KeypointSamples, load_kaggle_keypoints, load_youtube_faces
+from keypoints.datasets import KeypointSamples, load_kaggle_keypoints, load_wild_keypoints, load_youtube_faces
 
 #: How much wider than the crop the stored context is, so augmentation can rotate, shift and zoom out.
 CONTEXT = 1.5
@@ -116,7 +118,39 @@ def load_youtube_crops(
 ) -> CropSet:
     """YouTube-Faces crops by the pipeline's rule around the boxes of ``detector`` (by name; default the pipeline's),
     cached by the CSV's checksum, the rule's and the detector's settings."""
-    csv_path = dataset_file(YOUTUBE_FACES_KEYPOINTS, data_dir)
+    return _cached_crops(
+        "youtube",
+        dataset_file(YOUTUBE_FACES_KEYPOINTS, data_dir),
+        detector,
+        on_error,
+        lambda: load_youtube_faces(data_dir, on_error),
+        progress,
+    )
+
+
+def load_wild_crops(
+    data_dir: str | os.PathLike[str] | None = None, progress: bool = True, detector: str = DEFAULT_DETECTOR
+) -> CropSet:
+    """wild-faces-68 crops (one per annotated face, grouped by photo) by the same rule and detector, cached alike."""
+    return _cached_crops(
+        "wild",
+        dataset_file(WILD_FACES_68, data_dir),
+        detector,
+        "raise",
+        lambda: load_wild_keypoints(data_dir),
+        progress,
+    )
+
+
+def _cached_crops(
+    kind: str,
+    csv_path: Path,
+    detector: str,
+    on_error: OnError,
+    samples: Callable[[], KeypointSamples],
+    progress: bool,
+) -> CropSet:
+    """The crop set of ``samples()`` around ``detector``'s boxes, cached by the CSV's checksum and the settings."""
     finder = get_detector(detector)
     key = json.dumps(
         {
@@ -128,11 +162,11 @@ def load_youtube_crops(
         },
         sort_keys=True,
     )
-    cached = cache_dir() / f"youtube-crops-{hashlib.sha256(key.encode()).hexdigest()[:16]}.npz"
+    cached = cache_dir() / f"{kind}-crops-{hashlib.sha256(key.encode()).hexdigest()[:16]}.npz"
     if cached.is_file():
         with np.load(cached) as arrays:
             return CropSet(**{name: arrays[name] for name in CropSet.__dataclass_fields__})
-    crop_set = build_crop_set(load_youtube_faces(data_dir, on_error), finder, progress=progress)
+    crop_set = build_crop_set(samples(), finder, progress=progress)
     write_atomic(cached, lambda tmp: np.savez(tmp, **crop_set.__dict__))
     return crop_set
 

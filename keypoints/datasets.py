@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import pandas as pd
 
-from facexpr.datadir import KAGGLE_KEYPOINTS, YOUTUBE_FACES_KEYPOINTS, dataset_file
+from facexpr.datadir import KAGGLE_KEYPOINTS, WILD_FACES_68, YOUTUBE_FACES_KEYPOINTS, dataset_file
 from facexpr.errors import DataFormatError, InvalidInputError
 from facexpr.rows import OnError, parse_pixels, report_bad_rows
 from keypoints.constants import (
@@ -84,6 +84,29 @@ def load_youtube_faces(data_dir: str | os.PathLike[str] | None = None, on_error:
     keypoints = ibug68_to_kaggle15(np.array(points).reshape(-1, 68, 2))
     groups = np.array([person_of(n) for n in names])
     return KeypointSamples(images, keypoints, names, groups, skipped)
+
+
+def load_wild_keypoints(data_dir: str | os.PathLike[str] | None = None) -> KeypointSamples:
+    """wild-faces-68: one sample per annotated face (gray photo, 15 keypoints), grouped by photo, in the CSV's order.
+
+    Faces of one photo share its image array, so a split by photo keeps them together.
+    """
+    csv_path = dataset_file(WILD_FACES_68, data_dir)
+    table = _read_csv(csv_path)
+    if list(table.columns[:3]) != ["image", "source", "face"] or table.shape[1] != IBUG68_COLUMNS + 3:
+        raise DataFormatError(f"{csv_path}: expected columns image,source,face and {IBUG68_COLUMNS} coordinates")
+    coords = table.iloc[:, 3:].apply(pd.to_numeric, errors="coerce").to_numpy(np.float64)
+    if not np.isfinite(coords).all():
+        raise DataFormatError(f"{csv_path}: every row needs {IBUG68_COLUMNS} numeric coordinates")
+    photos: dict[str, np.ndarray] = {}
+    for name in table["image"].astype(str).unique():
+        image = cv2.imread(str(csv_path.parent / "images" / name), cv2.IMREAD_GRAYSCALE)
+        if image is None:
+            raise DataFormatError(f"{csv_path}: image file images/{name} is missing or unreadable")
+        photos[name] = image
+    names = table["image"].astype(str).tolist()
+    keypoints = ibug68_to_kaggle15(coords.reshape(-1, 68, 2))
+    return KeypointSamples([photos[n] for n in names], keypoints, names, np.array(names))
 
 
 def load_kaggle_keypoints(

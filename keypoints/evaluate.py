@@ -15,8 +15,8 @@ from facexpr.errors import DataFormatError, DataNotFoundError, InvalidInputError
 from facexpr.figures import save_figure
 from facexpr.rows import OnError
 from keypoints.config import KeypointConfig
-from keypoints.constants import KEYPOINT_NAMES, SPLIT_PARTS
-from keypoints.crops import CropSet, load_crops
+from keypoints.constants import FACE_SETS, KEYPOINT_NAMES, SPLIT_PARTS
+from keypoints.crops import CropSet, load_crops, load_wild_crops
 from keypoints.inference import MODEL_FILE, KeypointModel, config_for, load_model
 from keypoints.metrics import keypoint_metrics, mirror_habit, rmse_interval
 from keypoints.plots import keypoint_grid, per_keypoint_error
@@ -36,12 +36,18 @@ def split_crops(
     on_error: OnError = "raise",
     part: str = "test",
     detector: str = DEFAULT_DETECTOR,
+    faces: str = "youtube",
 ) -> CropSet:
     """The crops of one part of ``config``'s person split: by default the test people, never trained on and
     never used to pick a checkpoint ("val" and "train" read the other people, e.g. to compare fit and bias)."""
     if part not in SPLIT_PARTS:
         raise InvalidInputError(f"unknown split part {part!r}; expected one of {tuple(SPLIT_PARTS)}")
-    crops = load_crops(data_dir, kaggle_csv, on_error, detector)
+    if faces not in FACE_SETS:
+        raise InvalidInputError(f"unknown face set {faces!r}; expected one of {tuple(FACE_SETS)}")
+    if faces == "wild":
+        crops = load_wild_crops(data_dir, detector=detector)
+    else:
+        crops = load_crops(data_dir, kaggle_csv, on_error, detector)
     split = split_by_person(crops.groups, config.test_fraction, config.val_fraction, config.split_seed)
     return crops.subset(getattr(split, part))
 
@@ -103,13 +109,15 @@ def evaluate_heldout(
     on_error: OnError = "raise",
     part: str = "test",
     detector: str = DEFAULT_DETECTOR,
+    faces: str = "youtube",
 ) -> dict[str, Any]:
-    """Evaluate the shipped (or given) model on one part (default: the held-out people) of its config's split, its
-    faces cropped around the boxes of ``detector`` (by name; default the pipeline's)."""
+    """Evaluate the shipped (or given) model on one part (default: the held-out people or photos) of its config's
+    split of the ``faces`` set, cropped around the boxes of ``detector`` (by name; default the pipeline's)."""
     path = Path(model_path) if model_path else MODEL_FILE
-    crops = split_crops(config_for(path), data_dir, kaggle_csv, on_error, part, detector)
+    crops = split_crops(config_for(path), data_dir, kaggle_csv, on_error, part, detector, faces)
     model = load_model(str(path) if model_path else None, tta=tta)
-    return evaluate_model(model, crops, out_dir, SPLIT_PARTS[part])
+    title = SPLIT_PARTS[part] if faces == "youtube" else f"{SPLIT_PARTS[part].replace('people', 'photos')} (wild)"
+    return evaluate_model(model, crops, out_dir, title)
 
 
 def evaluate_run(result: TrainResult, out_dir: str | os.PathLike[str] | None) -> dict[str, Any]:

@@ -94,7 +94,10 @@ def test_quick_training_and_export(tmp_path: Path, data_dir: Path, youtube_table
     from detection.export import export_detector
 
     photos = load_wild_faces(data_dir)
-    data = _subset(tmp_path / "data", data_dir, photos[:40] + select_part(photos, "test")[:4], youtube_table.iloc[:40])
+    test = select_part(photos, "test")
+    held = {p.name for p in test}
+    chosen = [p for p in photos if p.name not in held][:40] + test[:4]
+    data = _subset(tmp_path / "data", data_dir, chosen, youtube_table.iloc[:40])
     run = tmp_path / "run"
     args = ["detect", "train", "--data", str(data), "--run-dir", str(run), "--quick", "--batch-size", "4"]
     assert main([*args, "--widths", "4", "4", "8", "8", "8", "8", "--head-width", "8"]) == 0

@@ -104,3 +104,32 @@ def test_augmentation_moves_points_with_the_image() -> None:
             assert face[y - 1 : y + 2, x - 1 : x + 2].max() > 100  # a bright dot under every moved point
     centred, same = augment.centre(image, points)
     assert np.allclose(same, points - 24) and np.array_equal(centred, image[24:120, 24:120])
+
+
+def test_wild_photos_are_held_out_as_the_detector_holds_them_out(data_dir: Path) -> None:
+    from detection.datasets import load_wild_faces
+    from detection.split import select_part
+
+    faces = pd.read_csv(data_dir / "wild-faces-68" / "landmarks68.csv", usecols=["image"])["image"].to_numpy()
+    config = KeypointConfig()
+    split = split_by_person(faces, config.test_fraction, config.val_fraction, config.split_seed)
+    assert set(faces[split.test]) == {p.name for p in select_part(load_wild_faces(data_dir), "test")}
+
+
+def test_keypoints_evaluate_reads_wild_photos(
+    tmp_path: Path, data_dir: Path, youtube_table: pd.DataFrame, isolated_cache: Path
+) -> None:
+    import json
+
+    from detection.datasets import load_wild_faces
+    from pipeline.cli import main
+    from tests.test_detection_evaluate import _subset
+
+    chosen = [p for p in load_wild_faces(data_dir) if p.name.startswith("afw")][:30]
+    data = _subset(tmp_path / "data", data_dir, chosen, youtube_table.iloc[:2])
+    out = tmp_path / "out"
+    args = ["keypoints", "evaluate", "--data", str(data), "--faces", "wild", "--detector", "haar", "--out", str(out)]
+    assert main(args) == 0
+    overall = json.loads((out / "metrics.json").read_text())["overall"]
+    assert 0 < overall["faces"] < sum(len(p.centres) for p in chosen)  # the held-out photos' faces only
+    assert 0.0 < overall["nme"] < 0.5

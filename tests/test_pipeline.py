@@ -20,7 +20,7 @@ from expressions.views import MULTISCALE
 from facexpr.compiled import CompiledModel
 from facexpr.errors import DataNotFoundError, InvalidInputError
 from pipeline import Annotator, InvalidImageError, annotate
-from pipeline.annotator import face_crops
+from pipeline.annotator import aligned_crops, face_crops
 from pipeline.api import default_annotator
 from pipeline.batch import annotate_files
 from pipeline.cli import main
@@ -68,7 +68,8 @@ def test_read_crops_reads_like_each_model_alone(annotator: Annotator) -> None:
     points, labels, probs = annotator.read_crops(keypoint_crops, expression_crops)
     assert points.shape == (2, 15, 2) and probs.shape == (2, 5)
     np.testing.assert_allclose(points, annotator.keypoint_model.predict(keypoint_crops), atol=1e-3)
-    alone_labels, alone_probs = annotator.expression_model.predict(expression_crops)
+    read = aligned_crops(expression_crops, points) if annotator.expression_model.aligned else expression_crops
+    alone_labels, alone_probs = annotator.expression_model.predict(read)
     np.testing.assert_allclose(probs, alone_probs, atol=1e-5)
     assert labels == alone_labels
     none_points, none_labels, none_probs = annotator.read_crops(keypoint_crops[:0], expression_crops[:0])

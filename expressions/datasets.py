@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from expressions.eyes import read_eyes
+from expressions.eyes import fer_eyes
 from expressions.presets import FER2013_CLASSES, FERPLUS_COLUMNS, LABEL_SOURCES, USAGES
 from facexpr.alignment import align_faces
 from facexpr.atomic import write_atomic
@@ -129,7 +129,7 @@ def load_fer2013(
             ),
         )
     if aligned:
-        samples.images = align_faces(samples.images, read_eyes(csv_path, samples.rows))
+        samples.images = align_faces(samples.images, fer_eyes(csv_path, samples.rows, samples.images))
     if labels == "fer2013":
         return samples
     if labels == "ferplus":

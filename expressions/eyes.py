@@ -1,9 +1,12 @@
-"""FER2013's eye centres, read once by the keypoint model (``facexpr align-fer2013``) and cached per copy of the file,
-so training and evaluation can align the faces (``facexpr.alignment``) without importing the keypoint stage."""
+"""FER2013's eye centres, read once by the keypoint model and cached per copy of the file, so training and evaluation
+can align the faces (``facexpr.alignment``) without importing the keypoint stage: ``facexpr align-fer2013`` writes
+the cache, and the pipeline registers the keypoint model's reader (``register_eye_reader``) so a missing cache is
+filled on first use."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +18,24 @@ from facexpr.errors import DataFormatError, DataNotFoundError
 
 #: The command that writes the eyes file.
 EYES_COMMAND = "facexpr align-fer2013"
+
+EyeReader = Callable[[np.ndarray], np.ndarray]
+_readers: list[EyeReader] = []
+
+
+def register_eye_reader(reader: EyeReader) -> None:
+    """Let missing eye centres be read by ``reader`` ((N, 48, 48) faces to (N, 2, 2) eyes) and cached."""
+    _readers[:] = [reader]
+
+
+def fer_eyes(csv_path: str | os.PathLike[str], rows: np.ndarray, images: np.ndarray) -> np.ndarray:
+    """(N, 2, 2) eye centres of the faces ``images`` of CSV ``rows``: from the cache, else read by the registered
+    reader (and cached), else a clear error naming the command that writes them."""
+    if eyes_file(csv_path).is_file() or not _readers:
+        return read_eyes(csv_path, rows)
+    eyes = _readers[0](images)
+    write_eyes(csv_path, rows, eyes)
+    return eyes
 
 
 def eyes_file(csv_path: str | os.PathLike[str]) -> Path:

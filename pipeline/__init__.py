@@ -15,7 +15,7 @@ _LAZY = {
     "AnnotationResult": "pipeline.result",
     "Face": "pipeline.faces",
     "draw": "pipeline.draw",
-    "get_detector": "detection.detectors",
+    "get_detector": "detection.choice",
     "FaceDetector": "detection.detectors",
     "HaarFaceDetector": "detection.detectors",
     "annotate_video": "pipeline.video",

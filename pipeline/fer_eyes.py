@@ -34,16 +34,19 @@ def face_eyes(faces: np.ndarray, model: KeypointModel | None = None) -> np.ndarr
     return resized_points(keypoints.predict(enlarged, model)[:, list(EYE_CENTRES)], READ_SIZE, size)
 
 
+def all_eyes(faces: np.ndarray, progress: bool = True) -> np.ndarray:
+    """``face_eyes`` of many faces, in batches, with a progress bar (the reader the pipeline registers)."""
+    batches = range(0, len(faces), BATCH)
+    read = [face_eyes(faces[i : i + BATCH]) for i in tqdm(batches, desc="reading eyes", disable=not progress)]
+    return np.concatenate(read) if read else np.zeros((0, 2, 2), np.float32)
+
+
 def write_fer_eyes(
     data_dir: str | os.PathLike[str] | None = None, on_error: OnError = "raise", progress: bool = True
 ) -> Path:
     """Read and cache the eye centres of every FER2013 face; returns the cache file."""
     samples = load_fer2013(data_dir=data_dir, on_error=on_error)
-    batches = range(0, len(samples), BATCH)
-    eyes = np.concatenate(
-        [face_eyes(samples.images[i : i + BATCH]) for i in tqdm(batches, desc="reading eyes", disable=not progress)]
-    )
-    return write_eyes(dataset_file(FER2013, data_dir), samples.rows, eyes)
+    return write_eyes(dataset_file(FER2013, data_dir), samples.rows, all_eyes(samples.images, progress))
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

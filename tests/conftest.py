@@ -13,10 +13,14 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from detection.detectors import HaarFaceDetector  # noqa: E402
+from expressions.eyes import register_eye_reader  # noqa: E402
 from facexpr.datadir import YOUTUBE_FACES_KEYPOINTS, resolve_data_dir  # noqa: E402
 from keypoints.crops import CropSet, build_crop_set  # noqa: E402
 from keypoints.datasets import load_youtube_faces, person_of  # noqa: E402
 from keypoints.split import split_by_person  # noqa: E402
+from pipeline.fer_eyes import all_eyes  # noqa: E402
+
+register_eye_reader(all_eyes)  # aligned networks' evaluations read FER2013's eyes on first use, as the CLI does
 
 
 @pytest.fixture(scope="session")

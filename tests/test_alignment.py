@@ -73,16 +73,28 @@ def test_turned_real_faces_are_turned_back(fer_sample: Path) -> None:
     assert np.median(np.linalg.norm(after - canonical_eyes(48), axis=-1)) < 1.5
 
 
-def test_cached_eyes_align_the_loaded_faces(fer_sample: Path, isolated_cache: Path, tmp_path: Path) -> None:
+def test_cached_eyes_align_the_loaded_faces(
+    fer_sample: Path, isolated_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     data = tmp_path / "data"
     (data / "fer2013").mkdir(parents=True)
     shutil.copyfile(fer_sample, data / "fer2013" / "fer2013.csv")
+    monkeypatch.setattr("expressions.eyes._readers", [])  # no reader registered: the cache must be written first
     with pytest.raises(DataNotFoundError, match="facexpr align-fer2013"):
         load_fer2013(data_dir=data, aligned=True)
     assert main(["align-fer2013", "--data", str(data)]) == 0
     plain, aligned = load_fer2013(data_dir=data), load_fer2013(data_dir=data, aligned=True)
     np.testing.assert_array_equal(aligned.images, align_faces(plain.images, face_eyes(plain.images)))
     assert not np.array_equal(aligned.images, plain.images)
+
+
+def test_a_registered_reader_fills_missing_eyes_on_first_use(fer_sample: Path, isolated_cache: Path) -> None:
+    from expressions.eyes import eyes_file
+
+    assert not eyes_file(fer_sample).is_file()
+    aligned = load_fer2013(fer_sample, aligned=True)  # tests/conftest.py registers the reader, as the CLI does
+    assert eyes_file(fer_sample).is_file()
+    np.testing.assert_array_equal(aligned.images, load_fer2013(fer_sample, aligned=True).images)
 
 
 def test_an_aligned_network_reads_crops_aligned_by_the_keypoints() -> None:

@@ -17,7 +17,6 @@ from detection.detectors import box_contains, box_iou
 from detection.evaluate import evaluate_detector, evaluate_images
 from detection.train import training_parts
 from detection.training_pictures import unannotated_faces
-from facexpr.atomic import write_json
 from facexpr.datadir import WILD_FACES_68, YOUTUBE_FACES_KEYPOINTS, dataset_file
 from facexpr.modelcard import write_model_card
 from facexpr.modelfile import export_litert, export_weights
@@ -108,7 +107,6 @@ def export_detector(
             "on validation loss, threshold on the validation images (`threshold_choice`); measured on the held-out "
             "test photos and people by `facexpr detect evaluate` (IoU >= 0.5 with the landmark box rule)."
         ),
+        extra={"threshold": chosen["threshold"], "threshold_choice": chosen},
     )
-    card.update(threshold=chosen["threshold"], threshold_choice=chosen)
-    write_json(card_file, card)
     return card

@@ -31,9 +31,11 @@ def write_model_card(
     command: str,
     litert_file: Path,
     notes: str = "",
+    extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Write the card JSON: metrics from the evaluation code, data checksums, config, command, time and machine, and
-    the Keras weights with the LiteRT file exported from them (the one the runtime reads), each with its checksum."""
+    the Keras weights with the LiteRT file exported from them (the one the runtime reads), each with its checksum;
+    ``extra`` adds a model's own fields (a detector's threshold)."""
     card = {
         "name": name,
         "model_file": model_file.name,
@@ -55,6 +57,7 @@ def write_model_card(
         "config": config,
         "metrics": metrics,
         "notes": notes,
+        **(extra or {}),
     }
     write_json(path, card)
     return card

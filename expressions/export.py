@@ -36,7 +36,7 @@ def export_run(
     config = ExpressionConfig.load(files.config)
     served = get_preset(preset or config.preset).name
     model_file = weights_file(config.preset, weights_dir)
-    export_weights(keras.models.load_model(files.best), model_file)
+    export_weights(keras.models.load_model(files.best, compile=False), model_file)
     config.save(model_file.with_suffix(".config.json"))
     network = keras.models.load_model(model_file, compile=False)
     litert_file = export_litert(network, model_file.with_suffix(".tflite"))

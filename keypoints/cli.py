@@ -23,7 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         commands,
         "train",
         _train,
-        "Train the keypoints model on person-split YouTube-Faces crops (or a Kaggle CSV).",
+        "Train the keypoints model on YouTube-Faces crops split by person, wild-faces-68 crops split by photo, or "
+        "both (--faces youtube wild), or on a Kaggle CSV.",
         "facexpr keypoints train --data ../shared/data --run-dir runs/keypoints --epochs 60",
     )
     add_data_flag(train)
@@ -31,6 +32,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--run-dir", default="runs/keypoints", help="checkpoints, log.csv, curves.png and config.json go here"
     )
     train.add_argument("--kaggle-csv", metavar="CSV", help="train on a Kaggle Facial Keypoints training.csv instead")
+    train.add_argument(
+        "--faces", nargs="+", choices=FACE_SETS, default=list(defaults.faces), help="the face sets trained on"
+    )
     add_training_flags(train, defaults)
     train.add_argument("--loss", choices=("wing", "mse"), default=defaults.loss)
     train.add_argument("--scale", type=float, default=1.0 - defaults.scale_range[0], help="zoom range 1 +- scale")
@@ -42,7 +46,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="PX|CSV",
         default=str(defaults.label_offset_px),
         help="how the labels sit off the features they mark, so flips and mirror averaging keep it: an x offset in "
-        "crop px, or the per_keypoint.csv of `evaluate --split train` on a model trained with --flip-prob 0",
+        "crop px, a model's config.json (its offset), or the per_keypoint.csv of `evaluate --split train` on a model "
+        "trained with --flip-prob 0",
     )
     train.add_argument("--no-evaluate", action="store_true", help="skip the held-out evaluation at the end")
 
@@ -81,6 +86,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="whose boxes the faces are cropped around",
     )
 
+    compare = add_command(
+        commands,
+        "compare",
+        _compare,
+        "Two keypoint models on the same faces (default: the validation people or photos, where a retrained model "
+        "is chosen) with the 95% interval of their RMSE difference over whole people or photos.",
+        "facexpr keypoints compare runs/keypoints/best.keras --data ../shared/data --faces wild",
+    )
+    compare.add_argument("model", metavar="MODEL", help="the candidate .keras model (b)")
+    compare.add_argument("--against", metavar="PATH", help="the reference model (a; default: the shipped weights)")
+    add_data_flag(compare)
+    compare.add_argument("--faces", choices=FACE_SETS, default="youtube", help="the face set")
+    compare.add_argument("--split", choices=SPLIT_PARTS, default="val", help="which people or photos")
+    compare.add_argument("--detector", choices=sorted(DETECTORS), default=DEFAULT_DETECTOR)
+    compare.add_argument("--out", metavar="JSON", help="also write the comparison here")
+
     export = add_command(
         commands,
         "export",
@@ -92,6 +113,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_data_flag(export)
     export.add_argument("--run-dir", default="runs/keypoints")
     export.add_argument("--command", required=True, help="the exact command that trained the run (goes into the card)")
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from keypoints.compare import compare_models
+
+    compare_models(args.against, args.model, args.data, args.faces, args.split, args.detector, args.out)
+    return 0
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -113,6 +141,7 @@ def _train(args: argparse.Namespace) -> int:
         scale_range=(1.0 - args.scale, 1.0 + args.scale),
         flip_prob=args.flip_prob,
         label_offset_px=parse_label_offset(args.label_offset),
+        faces=tuple(args.faces),
     )
     result = train(
         config,

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from facexpr.configs import JsonConfig
 from facexpr.errors import InvalidInputError
+from keypoints.constants import FACE_SETS
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,7 @@ class KeypointConfig(JsonConfig):
     test_fraction: float = 0.15  # of the people, held out for the final report
     val_fraction: float = 0.1  # of the remaining people, for checkpoint selection
     split_seed: int = 0  # fixes which people are held out, whatever the training seed
+    faces: tuple[str, ...] = ("youtube",)  # face sets trained on (keypoints.constants.FACE_SETS), each split alike
     # model
     stem_filters: int = 32  # 3x3 stride-2 conv, then 3x3 stride-2 max-pool: stages start at 24x24
     stage_filters: tuple[int, ...] = (48, 96, 192)
@@ -64,6 +66,9 @@ class KeypointConfig(JsonConfig):
             positive=("input_size", "epochs", "batch_size", "learning_rate"),
             non_negative=("weight_decay", "warmup_epochs", "patience", "rotation_deg"),
         )
+        unknown = [name for name in self.faces if name not in FACE_SETS]
+        if not self.faces or unknown:
+            raise InvalidInputError(f"KeypointConfig.faces must name some of {tuple(FACE_SETS)}, not {self.faces!r}")
         low, high = self.scale_range
         if not 0 < low <= high:
             raise InvalidInputError(f"KeypointConfig.scale_range must be 0 < low <= high, not {self.scale_range!r}")

@@ -13,15 +13,18 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from detection.choice import DEFAULT_DETECTOR, get_detector
-from detection.detectors import FaceDetector, box_contains
+from detection.detectors import Detection, FaceDetector, box_contains, box_iou
 from facexpr.atomic import write_atomic
 from facexpr.checksum import sha256_file
 from facexpr.crop import KEYPOINT_CROP, Box, CropRule
 from facexpr.datadir import WILD_FACES_68, YOUTUBE_FACES_KEYPOINTS, cache_dir, dataset_file
+from facexpr.errors import InvalidInputError
 from facexpr.rows import OnError
-from keypoints.constants import KEYPOINT_NAMES
+from keypoints.constants import FACE_SETS, KEYPOINT_NAMES
 from keypoints.datasets import KeypointSamples, load_kaggle_keypoints, load_wild_keypoints, load_youtube_faces
 
+#: A detection is a face's only when it overlaps the box the face's landmarks predict by at least this IoU.
+SAME_FACE_IOU = 0.3
 #: How much wider than the crop the stored context is, so augmentation can rotate, shift and zoom out.
 CONTEXT = 1.5
 _NOSE = KEYPOINT_NAMES.index("nose_tip")
@@ -46,22 +49,28 @@ class CropSet:
         """The crops at ``index``."""
         return CropSet(*(getattr(self, f)[index] for f in self.__dataclass_fields__))
 
+    @classmethod
+    def concat(cls, parts: list[CropSet]) -> CropSet:
+        """One crop set of ``parts`` in order (their crops must share a size)."""
+        return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in cls.__dataclass_fields__))
+
     def context_keypoints(self) -> np.ndarray:
         """Keypoints in context pixels (the crop sits at the context's centre)."""
         size = self.crops.shape[1]
         return self.keypoints + (self.context.shape[1] - size) / 2.0
 
 
-def training_box(detections: list, keypoints: np.ndarray) -> Box | None:
-    """The detection a training face gets: the largest box containing its nose tip, or None."""
+def training_box(detections: list[Detection], keypoints: np.ndarray) -> Box | None:
+    """A first guess at the detection a training face gets: the largest box containing its nose tip, or None."""
     for detection in detections:  # largest first
         if np.isnan(keypoints[_NOSE]).any() or box_contains(detection.box, keypoints[_NOSE]):
             return detection.box
     return None
 
 
-def estimate_boxes(keypoints: np.ndarray, boxes: np.ndarray, found: np.ndarray) -> np.ndarray:
-    """Fill boxes the detector missed, from landmarks: median box size and offset seen on detected faces."""
+def landmark_boxes(keypoints: np.ndarray, boxes: np.ndarray, found: np.ndarray) -> np.ndarray:
+    """Every face's box as its landmarks predict it: the median box size (per eye distance) and offset (from the
+    nose tip) of the ``found`` ones."""
     eye_distance = np.linalg.norm(keypoints[:, _EYES[0]] - keypoints[:, _EYES[1]], axis=1)
     side = boxes[:, 2]
     centre = boxes[:, :2] + side[:, None] / 2.0
@@ -69,8 +78,33 @@ def estimate_boxes(keypoints: np.ndarray, boxes: np.ndarray, found: np.ndarray) 
     offset = np.median((centre[found] - keypoints[found, _NOSE]) / side[found, None], axis=0)
     est_side = ratio * eye_distance
     est_centre = keypoints[:, _NOSE] + offset * est_side[:, None]
-    estimated = np.column_stack([est_centre - est_side[:, None] / 2.0, est_side, est_side])
-    return np.where(found[:, None], boxes, estimated)
+    return np.column_stack([est_centre - est_side[:, None] / 2.0, est_side, est_side])
+
+
+def detected_boxes(detections: list[list[Detection]], keypoints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(boxes, found): each face's detection, the one overlapping the box its landmarks predict the most, and only
+    at IoU >= ``SAME_FACE_IOU`` (a box on a nose or on the next face is no detection of it); missed faces get the
+    predicted box."""
+    boxes = np.zeros((len(detections), 4), dtype=np.float64)
+    found = np.zeros(len(detections), dtype=bool)
+    for i, (found_here, points) in enumerate(zip(detections, keypoints, strict=True)):
+        box = training_box(found_here, points)
+        if box is not None:
+            boxes[i], found[i] = box, True
+    if not found.any():
+        return boxes, found
+    predicted = landmark_boxes(keypoints, boxes, found)
+    for i, (found_here, expected) in enumerate(zip(detections, predicted, strict=True)):
+        if not np.isfinite(expected).all():
+            continue  # landmarks too incomplete to check: the first guess stands
+        overlaps = [box_iou(d.box, tuple(expected)) for d in found_here]
+        best = int(np.argmax(overlaps)) if overlaps else -1
+        found[i] = best >= 0 and overlaps[best] >= SAME_FACE_IOU
+        if found[i]:
+            boxes[i] = found_here[best].box
+    if not found.any():
+        return predicted, found
+    return np.where(found[:, None], boxes, landmark_boxes(keypoints, boxes, found)), found
 
 
 def build_crop_set(
@@ -81,19 +115,17 @@ def build_crop_set(
 ) -> CropSet:
     """Crop every sample by ``rule`` around its detector box.
 
-    With a detector, each face gets the box the pipeline would find; faces the detector misses get a box
-    estimated from their landmarks. Without one (data that is already cropped, like Kaggle's 96x96 faces),
-    the whole image is the box.
+    With a detector, each face gets the box the pipeline would find (``detected_boxes``); faces the detector misses
+    get a box predicted from their landmarks. Without one (data that is already cropped, like Kaggle's 96x96
+    faces), the whole image is the box.
     """
     n = len(samples)
-    boxes = np.zeros((n, 4), dtype=np.float64)
-    found = np.zeros(n, dtype=bool)
-    for i, image in enumerate(tqdm(samples.images, desc="detecting faces", disable=not progress or detector is None)):
-        box = training_box(detector.detect(image), samples.keypoints[i]) if detector else (0, 0, *image.shape[::-1])
-        if box is not None:
-            boxes[i], found[i] = box, True
-    if not found.all():
-        boxes = estimate_boxes(samples.keypoints, boxes, found)
+    if detector is None:
+        boxes = np.array([(0, 0, *image.shape[::-1]) for image in samples.images], dtype=np.float64)
+        found = np.ones(n, dtype=bool)
+    else:
+        images = tqdm(samples.images, desc="detecting faces", disable=not progress)
+        boxes, found = detected_boxes([detector.detect(image) for image in images], samples.keypoints)
     crops, context, keypoints = [], [], []
     for image, box, points in zip(samples.images, boxes, samples.keypoints, strict=True):
         crop, transform = rule.crop(image, box)
@@ -106,7 +138,7 @@ def build_crop_set(
         np.stack(keypoints).astype(np.float32),
         np.asarray(samples.groups),
         np.asarray(samples.names),
-        found if detector else np.ones(n, dtype=bool),
+        found,
     )
 
 
@@ -158,6 +190,7 @@ def _cached_crops(
             "rule": KEYPOINT_CROP.__dict__,
             "detector": finder.params(),
             "context": CONTEXT,
+            "same_face_iou": SAME_FACE_IOU,
             "on_error": on_error,
         },
         sort_keys=True,
@@ -176,9 +209,14 @@ def load_crops(
     kaggle_csv: str | os.PathLike[str] | None = None,
     on_error: OnError = "raise",
     detector: str = DEFAULT_DETECTOR,
+    faces: str = "youtube",
 ) -> CropSet:
-    """Training crops: YouTube-Faces through ``detector`` (default the pipeline's) and the crop rule, or a Kaggle CSV
-    as is."""
+    """The crops of one face set (``keypoints.constants.FACE_SETS``) through ``detector`` (default the pipeline's)
+    and the crop rule, or of a Kaggle CSV as is."""
     if kaggle_csv:
         return build_crop_set(load_kaggle_keypoints(kaggle_csv, on_error=on_error), detector=None)
+    if faces not in FACE_SETS:
+        raise InvalidInputError(f"unknown face set {faces!r}; expected one of {tuple(FACE_SETS)}")
+    if faces == "wild":
+        return load_wild_crops(data_dir, detector=detector)
     return load_youtube_crops(data_dir, on_error=on_error, detector=detector)

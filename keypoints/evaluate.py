@@ -15,8 +15,8 @@ from facexpr.errors import DataFormatError, DataNotFoundError, InvalidInputError
 from facexpr.figures import save_figure
 from facexpr.rows import OnError
 from keypoints.config import KeypointConfig
-from keypoints.constants import FACE_SETS, KEYPOINT_NAMES, SPLIT_PARTS
-from keypoints.crops import CropSet, load_crops, load_wild_crops
+from keypoints.constants import KEYPOINT_NAMES, SPLIT_PARTS
+from keypoints.crops import CropSet, load_crops
 from keypoints.inference import MODEL_FILE, KeypointModel, config_for, load_model
 from keypoints.metrics import keypoint_metrics, mirror_habit, rmse_interval
 from keypoints.plots import keypoint_grid, per_keypoint_error
@@ -42,12 +42,7 @@ def split_crops(
     never used to pick a checkpoint ("val" and "train" read the other people, e.g. to compare fit and bias)."""
     if part not in SPLIT_PARTS:
         raise InvalidInputError(f"unknown split part {part!r}; expected one of {tuple(SPLIT_PARTS)}")
-    if faces not in FACE_SETS:
-        raise InvalidInputError(f"unknown face set {faces!r}; expected one of {tuple(FACE_SETS)}")
-    if faces == "wild":
-        crops = load_wild_crops(data_dir, detector=detector)
-    else:
-        crops = load_crops(data_dir, kaggle_csv, on_error, detector)
+    crops = load_crops(data_dir, kaggle_csv, on_error, detector, faces)
     split = split_by_person(crops.groups, config.test_fraction, config.val_fraction, config.split_seed)
     return crops.subset(getattr(split, part))
 
@@ -67,7 +62,8 @@ def evaluate_model(
     )
     if overall["people"] > 1:
         overall["rmse_px_ci95"] = rmse_interval(predicted, crops.keypoints, crops.groups)
-    print(f"Keypoints on {title}: {overall['faces']} faces of {overall['people']} people")
+    groups = "photos" if "photos" in title else "people"  # what the faces are grouped by (wild-faces-68: photos)
+    print(f"Keypoints on {title}: {overall['faces']} faces of {overall['people']} {groups}")
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     print(
         f"RMSE {overall['rmse_px']:.3f} px | NME {overall['nme']:.4f} | "
@@ -76,7 +72,7 @@ def evaluate_model(
     )
     if "rmse_px_ci95" in overall:
         low, high = overall["rmse_px_ci95"]
-        print(f"RMSE 95% interval, resampling the {overall['people']} people: {low:.3f} to {high:.3f} px")
+        print(f"RMSE 95% interval, resampling the {overall['people']} {groups}: {low:.3f} to {high:.3f} px")
     result = {"overall": overall, "per_keypoint": table.to_dict(orient="records")}
     if model.tta:  # the same call read each face once too
         result["single_read"] = keypoint_metrics(points, crops.keypoints)[0]
@@ -116,19 +112,31 @@ def evaluate_heldout(
     path = Path(model_path) if model_path else MODEL_FILE
     crops = split_crops(config_for(path), data_dir, kaggle_csv, on_error, part, detector, faces)
     model = load_model(str(path) if model_path else None, tta=tta)
-    title = SPLIT_PARTS[part] if faces == "youtube" else f"{SPLIT_PARTS[part].replace('people', 'photos')} (wild)"
-    return evaluate_model(model, crops, out_dir, title)
+    return evaluate_model(model, crops, out_dir, heldout_title(part, faces))
+
+
+def heldout_title(part: str, faces: str) -> str:
+    """How a report names one part of a face set: "held-out people", "held-out photos (wild)", ..."""
+    return SPLIT_PARTS[part] if faces != "wild" else f"{SPLIT_PARTS[part].replace('people', 'photos')} (wild)"
 
 
 def evaluate_run(result: TrainResult, out_dir: str | os.PathLike[str] | None) -> dict[str, Any]:
-    """Evaluate a just-trained run's best model on its held-out people."""
+    """Evaluate a just-trained run's best model on the held-out people (and photos) of each face set it trained on;
+    with several sets, each set's files go to ``out_dir/<set>``."""
     model = KeypointModel.trained_with(result.model, result.config)
-    return evaluate_model(model, result.crops.subset(result.split.test), out_dir)
+    names = list(dict.fromkeys(result.face_sets))
+    results = {}
+    for name in names:
+        rows = result.split.test[result.face_sets[result.split.test] == name]
+        where = Path(out_dir) / name if out_dir is not None and len(names) > 1 else out_dir
+        results[name] = evaluate_model(model, result.crops.subset(rows), where, heldout_title("test", name))
+    return results
 
 
 def parse_label_offset(value: str) -> float | tuple[tuple[float, float], ...]:
-    """A label offset (``KeypointConfig.label_offset_px``) from a number, or from the ``per_keypoint.csv`` that
-    evaluating a model trained without flips (``--flip-prob 0``) on its training people wrote: its mirror habit.
+    """A label offset (``KeypointConfig.label_offset_px``) from a number, a model's ``config.json`` (its offset, e.g.
+    the shipped model's for a fine-tuning stage), or the ``per_keypoint.csv`` that evaluating a model trained
+    without flips (``--flip-prob 0``) on its training people wrote: its mirror habit.
 
     Such a model learns the labels as they are, so how it reads a face and its mirror image differently is the
     part of the labels' habit that breaks mirror symmetry, the only part ``mirror_keypoints`` uses.
@@ -140,6 +148,8 @@ def parse_label_offset(value: str) -> float | tuple[tuple[float, float], ...]:
     path = Path(value)
     if not path.is_file():
         raise DataNotFoundError(f"label offset is neither a number nor a file: {value}")
+    if path.suffix == ".json":
+        return KeypointConfig.load(path).label_offset_px
     table = pd.read_csv(path)
     missing = {"keypoint", *HABIT_COLUMNS} - set(table.columns)
     if missing or set(table["keypoint"]) != set(KEYPOINT_NAMES):

@@ -80,6 +80,41 @@ def rmse_interval(
     return float(interval.low), float(interval.high)
 
 
+def rmse_difference_interval(
+    predicted_a: np.ndarray,
+    predicted_b: np.ndarray,
+    truth: np.ndarray,
+    groups: np.ndarray,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """The bootstrap (BCa) interval of RMSE(b) - RMSE(a) on the same faces, whole people (or photos) resampled with
+    both models' errors kept together: a model is better where the whole interval lies below zero."""
+    if len(groups) != len(truth):
+        raise InvalidInputError(f"one person per face is needed: {len(groups)} for {len(truth)} faces")
+    person = np.unique(np.asarray(groups), return_inverse=True)[1]
+    if person.max(initial=0) < 1:
+        raise InvalidInputError("an RMSE interval over people needs faces of two or more people")
+    sums = []
+    for predicted in (predicted_a, predicted_b):
+        squared = ((np.asarray(predicted, np.float64) - truth) ** 2).reshape(len(truth), -1)
+        sums.append(np.bincount(person, weights=np.nan_to_num(squared).sum(axis=1)))
+    counts = np.bincount(person, weights=np.isfinite(truth).reshape(len(truth), -1).sum(axis=1))
+
+    def difference(a: np.ndarray, b: np.ndarray, c: np.ndarray, axis: int) -> np.ndarray:
+        return np.sqrt(b.sum(axis=axis) / c.sum(axis=axis)) - np.sqrt(a.sum(axis=axis) / c.sum(axis=axis))
+
+    interval = bootstrap(
+        (*sums, counts),
+        difference,
+        paired=True,
+        vectorized=True,
+        confidence_level=confidence,
+        rng=np.random.default_rng(seed),
+    ).confidence_interval
+    return float(interval.low), float(interval.high)
+
+
 def mirror_habit(predicted: np.ndarray, predicted_on_mirror: np.ndarray, size: int) -> np.ndarray:
     """(15, 2): half the mean gap between a model's points on faces and its points on their mirror images mapped
     back by plain mirroring. It is how the model places points off mirror symmetry: for a model trained without

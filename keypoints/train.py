@@ -57,7 +57,8 @@ class MirrorAveragedPixelMSE:
 
 @dataclass
 class TrainResult:
-    """The best model of a run, its config, where the run lives, and the data it used."""
+    """The best model of a run, its config, where the run lives, and the data it used: ``crops`` of every face set,
+    ``split`` indices into them, ``face_sets`` the set each crop comes from."""
 
     model: keras.Model
     config: KeypointConfig
@@ -65,6 +66,28 @@ class TrainResult:
     state: dict[str, Any]
     crops: CropSet
     split: Split
+    face_sets: np.ndarray
+
+
+def training_crops(
+    config: KeypointConfig,
+    data_dir: str | os.PathLike[str] | None = None,
+    kaggle_csv: str | os.PathLike[str] | None = None,
+    on_error: OnError = "raise",
+) -> tuple[CropSet, Split, np.ndarray]:
+    """The crops of ``config.faces`` (or of a Kaggle CSV), each set split by its own people or photos with
+    ``config``'s seeded split, joined into one set: (crops, split, the face set of each crop)."""
+    names = ("kaggle",) if kaggle_csv else config.faces
+    sets, splits, offset = [], [], 0
+    for name in names:
+        crops = load_crops(data_dir, kaggle_csv, on_error, faces="youtube" if kaggle_csv else name)
+        split = split_by_person(crops.groups, config.test_fraction, config.val_fraction, config.split_seed)
+        sets.append(crops)
+        splits.append([rows + offset for rows in (split.train, split.val, split.test)])
+        offset += len(crops)
+    joined = Split(*(np.concatenate(rows) for rows in zip(*splits, strict=True)))
+    face_sets = np.repeat(np.array(names), [len(crops) for crops in sets])
+    return CropSet.concat(sets), joined, face_sets
 
 
 def compiled_model(config: KeypointConfig, steps_per_epoch: int) -> keras.Model:
@@ -89,19 +112,22 @@ def train(
     resume: bool = True,
     on_error: OnError = "raise",
 ) -> TrainResult:
-    """Train (or resume) a keypoints model; checkpoints are picked on validation people (mirror-averaged pixel MSE),
-    never on test people.
+    """Train (or resume) a keypoints model on the training people (and photos) of ``config.faces``; checkpoints are
+    picked on the validation ones (mirror-averaged pixel MSE), never on the test ones.
 
     ``quick`` trains on a small real subset (``QUICK_TRAIN`` faces, ``QUICK_VAL`` for validation) without warm-up.
     """
     if quick:
         config = config.replace(warmup_epochs=0)
     seed_everything(config.seed)
-    crops = load_crops(data_dir, kaggle_csv, on_error)
-    split = split_by_person(crops.groups, config.test_fraction, config.val_fraction, config.split_seed)
+    crops, split, face_sets = training_crops(config, data_dir, kaggle_csv, on_error)
     train_rows, val_rows = split.train, split.val
-    if quick:
-        train_rows, val_rows = train_rows[:QUICK_TRAIN], val_rows[:QUICK_VAL]
+    if quick:  # an equal share of each face set
+        names = list(dict.fromkeys(face_sets))
+        train_rows, val_rows = (
+            np.concatenate([rows[face_sets[rows] == name][: limit // len(names)] for name in names])
+            for rows, limit in ((train_rows, QUICK_TRAIN), (val_rows, QUICK_VAL))
+        )
     train_data = AugmentedFaces(crops.subset(train_rows), config)
     val_faces, val_points = crops.crops[val_rows], crops.keypoints[val_rows]
     val_data = (val_faces[..., None].astype(np.float32), encode(val_points, config.input_size))
@@ -109,4 +135,4 @@ def train(
     model, state = fit_configured(
         config, compiled_model, train_data, val_data, run_dir, "val_mirror_pixel_mse", resume=resume, validate=validate
     )
-    return TrainResult(model, config, Path(run_dir), state, crops, split)
+    return TrainResult(model, config, Path(run_dir), state, crops, split, face_sets)

@@ -13,14 +13,13 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from detection.detectors import HaarFaceDetector  # noqa: E402
-from expressions.eyes import register_eye_reader  # noqa: E402
 from facexpr.datadir import YOUTUBE_FACES_KEYPOINTS, resolve_data_dir  # noqa: E402
 from keypoints.crops import CropSet, build_crop_set  # noqa: E402
 from keypoints.datasets import load_youtube_faces, person_of  # noqa: E402
 from keypoints.split import split_by_person  # noqa: E402
-from pipeline.fer_eyes import all_eyes  # noqa: E402
+from pipeline.fer_eyes import register_reader  # noqa: E402
 
-register_eye_reader(all_eyes)  # aligned networks' evaluations read FER2013's eyes on first use, as the CLI does
+register_reader()  # aligned networks' evaluations read FER2013's eyes on first use, as the CLI does
 
 
 @pytest.fixture(scope="session")
@@ -50,6 +49,17 @@ def make_youtube_subset(root: Path, data_dir: Path, table: pd.DataFrame) -> Path
     return root
 
 
+def make_wild_subset(root: Path, data_dir: Path, photos: list[str]) -> Path:
+    """A data directory holding only the named photos of wild-faces-68 and their faces (images symlinked)."""
+    target = root / "wild-faces-68"
+    (target / "images").mkdir(parents=True)
+    table = pd.read_csv(data_dir / "wild-faces-68" / "landmarks68.csv")
+    table[table["image"].isin(photos)].to_csv(target / "landmarks68.csv", index=False)
+    for name in photos:
+        (target / "images" / name).symlink_to((data_dir / "wild-faces-68" / "images" / name).resolve())
+    return root
+
+
 @pytest.fixture(scope="session")
 def heldout_rows(youtube_table: pd.DataFrame) -> pd.DataFrame:
     """A dozen frames of held-out (test) people, spread over several people."""
@@ -72,11 +82,13 @@ def heldout_crops(heldout_dir: Path) -> CropSet:
 
 @pytest.fixture(scope="session")
 def training_dir(tmp_path_factory: pytest.TempPathFactory, data_dir: Path, youtube_table: pd.DataFrame) -> Path:
-    """A data directory of ~160 frames of ~40 people, for quick training runs."""
+    """A data directory of ~160 frames of ~40 people and 40 wild-faces-68 photos, for quick training runs."""
     groups = np.array([person_of(n) for n in youtube_table["image"]])
     people = sorted(set(groups))[::7]
     rows = youtube_table[np.isin(groups, people)].groupby(groups[np.isin(groups, people)]).head(4)
-    return make_youtube_subset(tmp_path_factory.mktemp("train"), data_dir, rows)
+    root = make_youtube_subset(tmp_path_factory.mktemp("train"), data_dir, rows)
+    photos = sorted(pd.read_csv(data_dir / "wild-faces-68" / "landmarks68.csv", usecols=["image"])["image"].unique())
+    return make_wild_subset(root, data_dir, photos[::26][:40])
 
 
 @pytest.fixture()

@@ -15,6 +15,7 @@ from detection.evaluate import average_precision, match
 from detection.split import heldout_groups, select_part
 from facexpr.errors import InvalidInputError
 from pipeline.cli import main
+from tests.conftest import make_wild_subset, make_youtube_subset
 
 BOXES = np.array([[0.0, 0.0, 100.0, 100.0], [200.0, 0.0, 100.0, 100.0]])
 CENTRES = np.array([[50.0, 50.0], [250.0, 50.0]])
@@ -79,18 +80,7 @@ def test_a_bad_part_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None
 
 def _subset(root: Path, data_dir: Path, photos: list[AnnotatedImage], frames: pd.DataFrame) -> Path:
     """A data directory of a few wild-faces photos and YouTube frames (images symlinked)."""
-    table = pd.read_csv(data_dir / "wild-faces-68" / "landmarks68.csv")
-    (root / "wild-faces-68" / "images").mkdir(parents=True)
-    table[table["image"].isin([p.name for p in photos])].to_csv(root / "wild-faces-68" / "landmarks68.csv", index=False)
-    for photo in photos:
-        (root / "wild-faces-68" / "images" / photo.name).symlink_to(photo.path.resolve())
-    (root / "youtube-faces-keypoints" / "images").mkdir(parents=True)
-    frames.to_csv(root / "youtube-faces-keypoints" / "keypoints68.csv", index=False)
-    for name in frames["image"]:
-        (root / "youtube-faces-keypoints" / "images" / name).symlink_to(
-            (data_dir / "youtube-faces-keypoints" / "images" / name).resolve()
-        )
-    return root
+    return make_youtube_subset(make_wild_subset(root, data_dir, [p.name for p in photos]), data_dir, frames)
 
 
 def test_cli_finds_most_big_helen_faces(tmp_path: Path, data_dir: Path, youtube_table: pd.DataFrame) -> None:

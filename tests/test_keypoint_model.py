@@ -16,13 +16,14 @@ from facexpr.errors import DataFormatError, DataNotFoundError, InvalidInputError
 from facexpr.modelcard import card_beside
 from keypoints.config import KeypointConfig
 from keypoints.datasets import person_of
-from keypoints.evaluate import parse_label_offset, split_crops
+from keypoints.evaluate import evaluate_run, parse_label_offset, split_crops
 from keypoints.export import export_run
 from keypoints.inference import MODEL_FILE, KeypointModel, config_for, load_model
-from keypoints.metrics import keypoint_metrics, rmse_interval
+from keypoints.metrics import keypoint_metrics, rmse_difference_interval, rmse_interval
 from keypoints.model import build_model
 from keypoints.split import split_by_person
 from keypoints.train import QUICK_VAL, train
+from pipeline.cli import main
 
 
 def test_model_output_shape() -> None:
@@ -67,6 +68,19 @@ def test_rmse_interval_resamples_people() -> None:
         rmse_interval(predicted, truth, np.arange(12))
 
 
+def test_rmse_difference_interval_tells_a_better_model_over_people() -> None:
+    rng = np.random.default_rng(0)
+    truth = rng.uniform(20, 70, (60, 15, 2))
+    people = np.repeat(np.arange(12), 5)
+    worse = truth + rng.normal(0, 2.0, truth.shape)
+    better = truth + rng.normal(0, 1.0, truth.shape)
+    low, high = rmse_difference_interval(worse, better, truth, people)
+    assert low < high < 0  # b better on every person: the whole interval lies below zero
+    assert 0 < rmse_difference_interval(better, worse, truth, people)[0]
+    same = rmse_difference_interval(worse, worse + rng.normal(0, 0.01, truth.shape), truth, people)
+    assert same[0] < 0 < same[1]  # models that differ by noise: no difference the people can tell
+
+
 @pytest.mark.slow
 def test_quick_training_run_learns_and_resumes(tmp_path: Path, training_dir: Path, isolated_cache: Path) -> None:
     config = KeypointConfig(epochs=1, batch_size=16, stage_filters=(16, 32, 64))
@@ -86,11 +100,39 @@ def test_quick_training_run_learns_and_resumes(tmp_path: Path, training_dir: Pat
     log = np.loadtxt(run / "log.csv", delimiter=",", skiprows=1, ndmin=2)
     assert len(log) == 2 and np.isfinite(log).all() and float(log[0, 1]) == first_loss
     assert any(isolated_cache.glob("youtube-crops-*.npz"))  # crops are cached for the next run
-    tuned = train(
-        config.replace(init_from=str(run / "best.keras")), tmp_path / "tuned", data_dir=training_dir, quick=True
-    )
+    # a fine-tuning stage on YouTube-Faces and wild-faces-68 together, each split by its own people or photos
+    both = config.replace(init_from=str(run / "best.keras"), faces=("youtube", "wild"))
+    tuned = train(both, tmp_path / "tuned", data_dir=training_dir, quick=True)
     assert json.loads((tmp_path / "tuned" / "config.json").read_text())["init_from"].endswith("best.keras")
-    assert tuned.state["epoch"] == 1
+    assert tuned.state["epoch"] == 1 and set(tuned.face_sets) == {"youtube", "wild"}
+    wild = tuned.face_sets == "wild"
+    parts = [
+        set(tuned.crops.groups[np.intersect1d(rows, np.flatnonzero(wild))])
+        for rows in (tuned.split.train, tuned.split.test)
+    ]
+    assert parts[0] and parts[1] and not parts[0] & parts[1]  # no photo both trained on and held out
+    assert set(evaluate_run(tuned, tmp_path / "tuned" / "evaluation")) == {"youtube", "wild"}
+    assert (tmp_path / "tuned" / "evaluation" / "wild" / "metrics.json").is_file()
+    assert (
+        main(
+            [
+                "keypoints",
+                "compare",
+                str(tmp_path / "tuned" / "best.keras"),
+                "--against",
+                str(run / "best.keras"),
+                "--data",
+                str(training_dir),
+                "--faces",
+                "wild",
+                "--out",
+                str(tmp_path / "compare.json"),
+            ]
+        )
+        == 0
+    )
+    compared = json.loads((tmp_path / "compare.json").read_text())
+    assert compared["a"]["faces"] == compared["b"]["faces"] > 0 and len(compared["rmse_difference_ci95"]) == 2
     # the exported card holds the held-out people read both ways: mirror-averaged and each face read once
     weights = tmp_path / "weights"
     card = export_run(run, "facexpr keypoints train --quick", training_dir, weights / "k.keras", weights / "card.json")
@@ -100,6 +142,8 @@ def test_quick_training_run_learns_and_resumes(tmp_path: Path, training_dir: Pat
     assert card["metrics"]["heldout_people_single_read"]["rmse_px"] == pytest.approx(once["rmse_px"], rel=1e-4)
     assert card["metrics"]["heldout_people"]["overall"]["rmse_px"] == pytest.approx(averaged["rmse_px"], rel=1e-4)
     assert "single_read" not in card["metrics"]["heldout_people"]
+    wild = split_crops(config, training_dir, faces="wild")
+    assert card["metrics"]["heldout_wild_photos"]["overall"]["faces"] == len(wild) > 0
 
 
 def test_loaded_model_mirrors_with_its_configs_offset(tmp_path: Path) -> None:
@@ -116,6 +160,8 @@ def test_label_offset_comes_from_a_number_or_a_training_evaluation(tmp_path: Pat
     table.to_csv(tmp_path / "per_keypoint.csv", index=False)
     offsets = parse_label_offset(str(tmp_path / "per_keypoint.csv"))
     assert offsets[0] == (14.0, 0.5) and offsets[14] == (0.0, 0.5)  # in keypoint order
+    KeypointConfig(label_offset_px=offsets).save(tmp_path / "config.json")
+    assert parse_label_offset(str(tmp_path / "config.json")) == offsets  # a model's own, e.g. the shipped one's
     table.drop(columns="mirror_habit_y_px").to_csv(tmp_path / "bad.csv", index=False)
     with pytest.raises(DataFormatError, match="mirror_habit_y_px"):
         parse_label_offset(str(tmp_path / "bad.csv"))

@@ -7,12 +7,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from detection.detectors import HaarFaceDetector
+from detection.detectors import Detection, HaarFaceDetector
 from facexpr.crop import KEYPOINT_CROP, CropRule
 from keypoints.augment import KeypointAugmenter
 from keypoints.config import KeypointConfig
 from keypoints.constants import KEYPOINT_NAMES
-from keypoints.crops import build_crop_set
+from keypoints.crops import build_crop_set, detected_boxes
 from keypoints.datasets import load_youtube_faces, person_of
 from keypoints.geometry import mirror, mirror_keypoints
 from keypoints.metrics import mirror_habit
@@ -41,6 +41,25 @@ def test_training_crop_is_the_pipeline_crop(heldout_dir: Path) -> None:
         assert np.array_equal(crops.crops[i], runtime_crop)
         assert np.allclose(crops.keypoints[i], transform.to_crop(samples.keypoints[i]), atol=1e-4)
     assert crops.crops.shape[1:] == (96, 96) and crops.context.shape[1:] == (144, 144)
+
+
+def test_a_box_on_the_nose_or_on_the_next_face_is_no_detection_of_a_face() -> None:
+    # three faces 100 px apart with eyes 40 px apart and the nose tip 20 px below them; the right box is 100 px wide
+    def face(x: float) -> np.ndarray:
+        points = np.full((15, 2), np.nan)
+        points[KEYPOINT_NAMES.index("left_eye_center")] = (x + 20, 100)
+        points[KEYPOINT_NAMES.index("right_eye_center")] = (x - 20, 100)
+        points[KEYPOINT_NAMES.index("nose_tip")] = (x, 120)
+        return points
+
+    keypoints = np.stack([face(100), face(300), face(500), face(700)])
+    right = [Detection((x - 50, 70, 100, 100), 1.0) for x in (100, 300, 500, 700)]
+    nose_box = Detection((490, 110, 20, 20), 1.0)  # the only box on the third face: around its nose
+    wide = Detection((150, 20, 300, 300), 1.0)  # a big box holding the second face's nose, largest first
+    boxes, found = detected_boxes([[right[0]], [wide, right[1]], [nose_box], [right[3]]], keypoints)
+    assert found.tolist() == [True, True, False, True]
+    assert tuple(boxes[1]) == right[1].box  # the box that matches the landmarks, not the largest
+    assert np.allclose(boxes[2], right[2].box)  # predicted from the landmarks as the other faces' boxes sit
 
 
 def test_crop_transform_round_trip_and_padding() -> None:

@@ -17,13 +17,12 @@ def build_parser() -> argparse.ArgumentParser:
     """The full ``facexpr`` parser."""
     from detection import cli as detection_cli
     from expressions import cli as expressions_cli
-    from expressions.eyes import register_eye_reader
     from keypoints import cli as keypoints_cli
     from pipeline import commands as pipeline_commands
     from pipeline import export_command, fer_eyes
     from pipeline.serve import command as serve_command
 
-    register_eye_reader(fer_eyes.all_eyes)  # an aligned network's report reads FER2013's eyes on first use
+    fer_eyes.register_reader()  # an aligned network's report reads FER2013's eyes on first use
     parser = argparse.ArgumentParser(
         prog="facexpr",
         description="Find faces, place 15 facial keypoints and name their expression.",

@@ -13,13 +13,14 @@ from tqdm.auto import tqdm
 
 import keypoints
 from expressions.datasets import load_fer2013
-from expressions.eyes import write_eyes
+from expressions.eyes import register_eye_reader, write_eyes
+from facexpr.checksum import sha256_file
 from facexpr.cliflags import add_command, add_data_flag
 from facexpr.crop import resized_points
 from facexpr.datadir import FER2013, dataset_file
 from facexpr.rows import OnError
 from keypoints.constants import EYE_CENTRES
-from keypoints.inference import KeypointModel
+from keypoints.inference import RUNTIME_FILE, KeypointModel
 
 BATCH = 512
 #: The keypoint model's 96x96 input, as the pipeline's keypoint crop of the same square is to its 48x48 expression crop.
@@ -41,12 +42,23 @@ def all_eyes(faces: np.ndarray, progress: bool = True) -> np.ndarray:
     return np.concatenate(read) if read else np.zeros((0, 2, 2), np.float32)
 
 
+def reader_identity() -> str:
+    """What names the shipped keypoint model as FER2013's eye reader: its runtime file's checksum."""
+    return f"keypoints {sha256_file(RUNTIME_FILE)[:16]}"
+
+
+def register_reader() -> None:
+    """Register the shipped keypoint model as FER2013's eye reader (``expressions.eyes``)."""
+    register_eye_reader(all_eyes, reader_identity())
+
+
 def write_fer_eyes(
     data_dir: str | os.PathLike[str] | None = None, on_error: OnError = "raise", progress: bool = True
 ) -> Path:
     """Read and cache the eye centres of every FER2013 face; returns the cache file."""
     samples = load_fer2013(data_dir=data_dir, on_error=on_error)
-    return write_eyes(dataset_file(FER2013, data_dir), samples.rows, all_eyes(samples.images, progress))
+    eyes = all_eyes(samples.images, progress)
+    return write_eyes(dataset_file(FER2013, data_dir), samples.rows, eyes, reader_identity())
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -88,13 +88,23 @@ def test_cached_eyes_align_the_loaded_faces(
     assert not np.array_equal(aligned.images, plain.images)
 
 
-def test_a_registered_reader_fills_missing_eyes_on_first_use(fer_sample: Path, isolated_cache: Path) -> None:
-    from expressions.eyes import eyes_file
+def test_a_registered_reader_fills_missing_eyes_on_first_use(
+    fer_sample: Path, isolated_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from expressions.eyes import cached_identity, eyes_file, read_eyes
+    from pipeline.fer_eyes import reader_identity
 
     assert not eyes_file(fer_sample).is_file()
     aligned = load_fer2013(fer_sample, aligned=True)  # tests/conftest.py registers the reader, as the CLI does
-    assert eyes_file(fer_sample).is_file()
+    assert eyes_file(fer_sample).is_file() and cached_identity(fer_sample) == reader_identity()
     np.testing.assert_array_equal(aligned.images, load_fer2013(fer_sample, aligned=True).images)
+    # Eyes another keypoint model read are read again by the registered one, never mixed with its own.
+    with monkeypatch.context() as patch:
+        patch.setattr("expressions.eyes._readers", [(lambda faces: np.full((len(faces), 2, 2), 20.0), "another")])
+        load_fer2013(fer_sample, aligned=True)
+        assert cached_identity(fer_sample) == "another" and np.all(read_eyes(fer_sample, np.arange(3)) == 20.0)
+    np.testing.assert_array_equal(load_fer2013(fer_sample, aligned=True).images, aligned.images)
+    assert cached_identity(fer_sample) == reader_identity()
 
 
 def test_an_aligned_network_reads_crops_aligned_by_the_keypoints() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 from scipy.stats import bootstrap
@@ -60,24 +62,10 @@ def rmse_interval(
 ) -> tuple[float, float]:
     """The bootstrap (BCa) interval of the RMSE when whole people are resampled: a person's faces are alike, so the
     people, not the faces, are the independent draws. Needs two or more people."""
-    if len(groups) != len(truth):
-        raise InvalidInputError(f"one person per face is needed: {len(groups)} for {len(truth)} faces")
-    squared = ((np.asarray(predicted, np.float64) - truth) ** 2).reshape(len(truth), -1)
-    present = np.isfinite(squared)
-    person = np.unique(np.asarray(groups), return_inverse=True)[1]
-    if person.max(initial=0) < 1:
-        raise InvalidInputError("an RMSE interval over people needs faces of two or more people")
-    sums = np.bincount(person, weights=np.where(present, squared, 0.0).sum(axis=1))
-    counts = np.bincount(person, weights=present.sum(axis=1))
-    interval = bootstrap(
-        (sums, counts),
-        lambda s, c, axis: np.sqrt(s.sum(axis=axis) / c.sum(axis=axis)),
-        paired=True,
-        vectorized=True,
-        confidence_level=confidence,
-        rng=np.random.default_rng(seed),
-    ).confidence_interval
-    return float(interval.low), float(interval.high)
+    (sums,), counts = _squared_error_per_person([predicted], truth, groups)
+    return _bootstrap_over_people(
+        (sums, counts), lambda s, c, axis: np.sqrt(s.sum(axis=axis) / c.sum(axis=axis)), confidence, seed
+    )
 
 
 def rmse_difference_interval(
@@ -90,27 +78,36 @@ def rmse_difference_interval(
 ) -> tuple[float, float]:
     """The bootstrap (BCa) interval of RMSE(b) - RMSE(a) on the same faces, whole people (or photos) resampled with
     both models' errors kept together: a model is better where the whole interval lies below zero."""
+    sums, counts = _squared_error_per_person([predicted_a, predicted_b], truth, groups)
+
+    def difference(a: np.ndarray, b: np.ndarray, c: np.ndarray, axis: int) -> np.ndarray:
+        return np.sqrt(b.sum(axis=axis) / c.sum(axis=axis)) - np.sqrt(a.sum(axis=axis) / c.sum(axis=axis))
+
+    return _bootstrap_over_people((*sums, counts), difference, confidence, seed)
+
+
+def _squared_error_per_person(
+    predictions: list[np.ndarray], truth: np.ndarray, groups: np.ndarray
+) -> tuple[list[np.ndarray], np.ndarray]:
+    """Per person: each prediction set's summed squared error over the coordinates all of them place, and how many
+    coordinates that is."""
     if len(groups) != len(truth):
         raise InvalidInputError(f"one person per face is needed: {len(groups)} for {len(truth)} faces")
     person = np.unique(np.asarray(groups), return_inverse=True)[1]
     if person.max(initial=0) < 1:
         raise InvalidInputError("an RMSE interval over people needs faces of two or more people")
-    sums = []
-    for predicted in (predicted_a, predicted_b):
-        squared = ((np.asarray(predicted, np.float64) - truth) ** 2).reshape(len(truth), -1)
-        sums.append(np.bincount(person, weights=np.nan_to_num(squared).sum(axis=1)))
-    counts = np.bincount(person, weights=np.isfinite(truth).reshape(len(truth), -1).sum(axis=1))
+    squared = [((np.asarray(p, np.float64) - truth) ** 2).reshape(len(truth), -1) for p in predictions]
+    present = np.logical_and.reduce([np.isfinite(s) for s in squared])
+    sums = [np.bincount(person, weights=np.where(present, s, 0.0).sum(axis=1)) for s in squared]
+    return sums, np.bincount(person, weights=present.sum(axis=1))
 
-    def difference(a: np.ndarray, b: np.ndarray, c: np.ndarray, axis: int) -> np.ndarray:
-        return np.sqrt(b.sum(axis=axis) / c.sum(axis=axis)) - np.sqrt(a.sum(axis=axis) / c.sum(axis=axis))
 
+def _bootstrap_over_people(
+    arrays: tuple[np.ndarray, ...], statistic: Callable[..., np.ndarray], confidence: float, seed: int
+) -> tuple[float, float]:
+    """The BCa interval of ``statistic`` over the per-person ``arrays``, resampled together."""
     interval = bootstrap(
-        (*sums, counts),
-        difference,
-        paired=True,
-        vectorized=True,
-        confidence_level=confidence,
-        rng=np.random.default_rng(seed),
+        arrays, statistic, paired=True, vectorized=True, confidence_level=confidence, rng=np.random.default_rng(seed)
     ).confidence_interval
     return float(interval.low), float(interval.high)
 

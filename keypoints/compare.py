@@ -11,6 +11,7 @@ import pandas as pd
 
 from detection.choice import DEFAULT_DETECTOR
 from facexpr.atomic import write_json
+from keypoints.constants import GROUPED_BY
 from keypoints.evaluate import heldout_title, split_crops
 from keypoints.inference import MODEL_FILE, config_for, load_model
 from keypoints.metrics import keypoint_metrics, rmse_difference_interval
@@ -46,7 +47,7 @@ def compare_models(
         "b_better": high < 0,
     }
     table = pd.DataFrame([result["a"], result["b"]], index=["a", "b"])[["model", "faces", "rmse_px", "nme"]]
-    groups = "photos" if faces == "wild" else "people"
+    groups = GROUPED_BY[faces]
     print(f"Keypoints on {heldout_title(part, faces)}, {result['groups']} {groups}:")
     print(table.to_string(float_format=lambda v: f"{v:.4f}"))
     verdict = "b is better" if high < 0 else ("a is better" if low > 0 else "no difference the split can tell")

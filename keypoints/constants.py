@@ -72,3 +72,5 @@ SPLIT_PARTS: dict[str, str] = {"test": "held-out people", "val": "validation peo
 #: The face sets ``facexpr keypoints evaluate`` reads: YouTube-Faces frames (split by person) or wild-faces-68 photos
 #: (split by photo, the same seeded draw as ``facexpr detect evaluate``'s held-out photos).
 FACE_SETS: dict[str, str] = {"youtube": "YouTube-Faces", "wild": "wild-faces-68 photos"}
+#: What each face set's faces are grouped (split, resampled) by.
+GROUPED_BY: dict[str, str] = {"youtube": "people", "wild": "photos"}

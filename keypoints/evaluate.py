@@ -15,7 +15,7 @@ from facexpr.errors import DataFormatError, DataNotFoundError, InvalidInputError
 from facexpr.figures import save_figure
 from facexpr.rows import OnError
 from keypoints.config import KeypointConfig
-from keypoints.constants import KEYPOINT_NAMES, SPLIT_PARTS
+from keypoints.constants import GROUPED_BY, KEYPOINT_NAMES, SPLIT_PARTS
 from keypoints.crops import CropSet, load_crops
 from keypoints.inference import MODEL_FILE, KeypointModel, config_for, load_model
 from keypoints.metrics import keypoint_metrics, mirror_habit, rmse_interval
@@ -48,7 +48,11 @@ def split_crops(
 
 
 def evaluate_model(
-    model: KeypointModel, crops: CropSet, out_dir: str | os.PathLike[str] | None = None, title: str = "held-out people"
+    model: KeypointModel,
+    crops: CropSet,
+    out_dir: str | os.PathLike[str] | None = None,
+    title: str = "held-out people",
+    grouped_by: str = "people",
 ) -> dict[str, Any]:
     """Metrics of ``model`` on ``crops`` (with ``tta``, also as each face read once: ``single_read``); with
     ``out_dir``, also write metrics.json, per_keypoint.csv and PNGs."""
@@ -62,8 +66,7 @@ def evaluate_model(
     )
     if overall["people"] > 1:
         overall["rmse_px_ci95"] = rmse_interval(predicted, crops.keypoints, crops.groups)
-    groups = "photos" if "photos" in title else "people"  # what the faces are grouped by (wild-faces-68: photos)
-    print(f"Keypoints on {title}: {overall['faces']} faces of {overall['people']} {groups}")
+    print(f"Keypoints on {title}: {overall['faces']} faces of {overall['people']} {grouped_by}")
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     print(
         f"RMSE {overall['rmse_px']:.3f} px | NME {overall['nme']:.4f} | "
@@ -72,7 +75,7 @@ def evaluate_model(
     )
     if "rmse_px_ci95" in overall:
         low, high = overall["rmse_px_ci95"]
-        print(f"RMSE 95% interval, resampling the {overall['people']} {groups}: {low:.3f} to {high:.3f} px")
+        print(f"RMSE 95% interval, resampling the {overall['people']} {grouped_by}: {low:.3f} to {high:.3f} px")
     result = {"overall": overall, "per_keypoint": table.to_dict(orient="records")}
     if model.tta:  # the same call read each face once too
         result["single_read"] = keypoint_metrics(points, crops.keypoints)[0]
@@ -112,12 +115,13 @@ def evaluate_heldout(
     path = Path(model_path) if model_path else MODEL_FILE
     crops = split_crops(config_for(path), data_dir, kaggle_csv, on_error, part, detector, faces)
     model = load_model(str(path) if model_path else None, tta=tta)
-    return evaluate_model(model, crops, out_dir, heldout_title(part, faces))
+    return evaluate_model(model, crops, out_dir, heldout_title(part, faces), GROUPED_BY[faces])
 
 
 def heldout_title(part: str, faces: str) -> str:
     """How a report names one part of a face set: "held-out people", "held-out photos (wild)", ..."""
-    return SPLIT_PARTS[part] if faces != "wild" else f"{SPLIT_PARTS[part].replace('people', 'photos')} (wild)"
+    title = SPLIT_PARTS[part].replace("people", GROUPED_BY.get(faces, "people"))
+    return f"{title} (wild)" if faces == "wild" else title
 
 
 def evaluate_run(result: TrainResult, out_dir: str | os.PathLike[str] | None) -> dict[str, Any]:
@@ -129,7 +133,8 @@ def evaluate_run(result: TrainResult, out_dir: str | os.PathLike[str] | None) ->
     for name in names:
         rows = result.split.test[result.face_sets[result.split.test] == name]
         where = Path(out_dir) / name if out_dir is not None and len(names) > 1 else out_dir
-        results[name] = evaluate_model(model, result.crops.subset(rows), where, heldout_title("test", name))
+        title, grouped_by = heldout_title("test", name), GROUPED_BY.get(name, "people")
+        results[name] = evaluate_model(model, result.crops.subset(rows), where, title, grouped_by)
     return results
 
 

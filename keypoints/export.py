@@ -14,6 +14,7 @@ from facexpr.modelfile import export_litert, export_weights
 from facexpr.networks import read_network
 from facexpr.training import RunFiles, run_stages, staged_run_state
 from keypoints.config import KeypointConfig
+from keypoints.constants import GROUPED_BY
 from keypoints.evaluate import evaluate_model, heldout_title, split_crops
 from keypoints.inference import MODEL_FILE, KeypointModel
 
@@ -41,7 +42,8 @@ def export_run(
     reader = KeypointModel.trained_with(runtime, config)
     metrics = {}
     for faces, key in CARD_METRICS.items():
-        heldout = evaluate_model(reader, split_crops(config, data_dir, faces=faces), title=heldout_title("test", faces))
+        crops = split_crops(config, data_dir, faces=faces)
+        heldout = evaluate_model(reader, crops, title=heldout_title("test", faces), grouped_by=GROUPED_BY[faces])
         metrics[key], metrics[f"{key}_single_read"] = heldout, heldout.pop("single_read")
     return write_model_card(
         card_file or card_beside(model_file),

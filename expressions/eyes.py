@@ -20,12 +20,13 @@ from facexpr.errors import DataFormatError, DataNotFoundError
 EYES_COMMAND = "facexpr align-fer2013"
 
 EyeReader = Callable[[np.ndarray], np.ndarray]
-_readers: list[tuple[EyeReader, str]] = []
+_readers: list[tuple[EyeReader, Callable[[], str]]] = []
 
 
-def register_eye_reader(reader: EyeReader, identity: str) -> None:
-    """Let eye centres be read by ``reader`` ((N, 48, 48) faces to (N, 2, 2) eyes) and cached; ``identity`` names
-    the model behind it (e.g. by its checksum), so eyes another model read are read again."""
+def register_eye_reader(reader: EyeReader, identity: Callable[[], str]) -> None:
+    """Let eye centres be read by ``reader`` ((N, 48, 48) faces to (N, 2, 2) eyes) and cached; ``identity()`` names
+    the model behind it (e.g. by its checksum; asked only when eyes are needed), so eyes another model read are read
+    again."""
     _readers[:] = [(reader, identity)]
 
 
@@ -33,9 +34,11 @@ def fer_eyes(csv_path: str | os.PathLike[str], rows: np.ndarray, images: np.ndar
     """(N, 2, 2) eye centres of the faces ``images`` of CSV ``rows``: from the cache when the registered reader (or,
     with none registered, any reader) wrote it, else read by the registered reader and cached, else a clear error
     naming the command that writes them."""
-    if not _readers or cached_identity(csv_path) == _readers[0][1]:
+    if not _readers:
         return read_eyes(csv_path, rows)
-    reader, identity = _readers[0]
+    reader, identity = _readers[0][0], _readers[0][1]()
+    if cached_identity(csv_path) == identity:
+        return read_eyes(csv_path, rows)
     eyes = reader(images)
     write_eyes(csv_path, rows, eyes, identity)
     return eyes

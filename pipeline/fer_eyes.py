@@ -49,7 +49,7 @@ def reader_identity() -> str:
 
 def register_reader() -> None:
     """Register the shipped keypoint model as FER2013's eye reader (``expressions.eyes``)."""
-    register_eye_reader(all_eyes, reader_identity())
+    register_eye_reader(all_eyes, reader_identity)  # the checksum is taken only when eyes are needed
 
 
 def write_fer_eyes(

@@ -100,7 +100,8 @@ def test_a_registered_reader_fills_missing_eyes_on_first_use(
     np.testing.assert_array_equal(aligned.images, load_fer2013(fer_sample, aligned=True).images)
     # Eyes another keypoint model read are read again by the registered one, never mixed with its own.
     with monkeypatch.context() as patch:
-        patch.setattr("expressions.eyes._readers", [(lambda faces: np.full((len(faces), 2, 2), 20.0), "another")])
+        other = (lambda faces: np.full((len(faces), 2, 2), 20.0), lambda: "another")
+        patch.setattr("expressions.eyes._readers", [other])
         load_fer2013(fer_sample, aligned=True)
         assert cached_identity(fer_sample) == "another" and np.all(read_eyes(fer_sample, np.arange(3)) == 20.0)
     np.testing.assert_array_equal(load_fer2013(fer_sample, aligned=True).images, aligned.images)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from detection.split import VAL_SHARE
 from facexpr.configs import JsonConfig
 from facexpr.errors import InvalidInputError
 
@@ -19,7 +20,7 @@ class DetectorConfig(JsonConfig):
     mosaic_prob: float = 0.3  # a picture made of four quarter-size ones: small faces, more background
     youtube_share: float = 0.25  # pictures drawn from YouTube-Faces frames (the rest: wild-faces-68 photos)
     pictures_per_epoch: int = 2048
-    val_share: float = 0.1  # training photos and people kept aside to choose the checkpoint (never the test part)
+    val_share: float = VAL_SHARE  # training photos and people kept aside to choose the checkpoint (never the test part)
     # model
     widths: tuple[int, ...] = (16, 24, 40, 64, 96, 128)  # stem (stride 2), then strides 4, 8, 16, 32, 64
     head_width: int = 48

@@ -1,4 +1,5 @@
-"""The seeded held-out part of each detection set: whole photos (wild-faces-68) or whole people (YouTube-Faces)."""
+"""The seeded parts of each detection set, by whole photos (wild-faces-68) or whole people (YouTube-Faces): the
+held-out test part, and the validation part of the rest that detector runs choose checkpoints and thresholds on."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from facexpr.errors import InvalidInputError
 #: The share of groups (photos or people) held out, and the seed that draws them.
 HELDOUT_SHARE = 0.15
 SPLIT_SEED = 0
-#: What ``--part`` accepts: the held-out groups, or every image.
-PARTS = ("test", "all")
+#: The share of the remaining groups set aside for validation, by default.
+VAL_SHARE = 0.1
+#: What ``--part`` accepts: the held-out groups, the validation groups (default share and seed), or every image.
+PARTS = ("test", "val", "all")
 
 
 def heldout_groups(groups: list[str], share: float = HELDOUT_SHARE, seed: int = SPLIT_SEED) -> set[str]:
@@ -25,11 +28,19 @@ def heldout_groups(groups: list[str], share: float = HELDOUT_SHARE, seed: int = 
     return {groups[i] for i in held}
 
 
+def validation_groups(groups: list[str], share: float = VAL_SHARE, seed: int = SPLIT_SEED) -> set[str]:
+    """The groups, of those not held out for test, that a run with ``val_share`` ``share`` and ``seed`` keeps aside."""
+    test = heldout_groups(groups)
+    rest = [group for group in groups if group not in test]
+    return heldout_groups(rest, share, seed + 1) if share and len(set(rest)) > 1 else set()
+
+
 def select_part(images: list[AnnotatedImage], part: str) -> list[AnnotatedImage]:
-    """The images of ``part``: ``test`` (held-out photos or people) or ``all``."""
+    """The images of ``part``: ``test`` (held-out photos or people), ``val`` (validation ones) or ``all``."""
     if part not in PARTS:
         raise InvalidInputError(f"unknown part {part!r}; choose from {list(PARTS)}")
     if part == "all":
         return images
-    held = heldout_groups([image.group for image in images])
+    groups = [image.group for image in images]
+    held = heldout_groups(groups) if part == "test" else validation_groups(groups)
     return [image for image in images if image.group in held]

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import pandas as pd
-from scipy.stats import bootstrap
 
 from facexpr.errors import InvalidInputError
+from facexpr.intervals import group_interval
 from keypoints.constants import KEYPOINT_NAMES, NME_NORMALISERS
 from keypoints.geometry import mirror_keypoints
 
@@ -63,7 +61,7 @@ def rmse_interval(
     """The bootstrap (BCa) interval of the RMSE when whole people are resampled: a person's faces are alike, so the
     people, not the faces, are the independent draws. Needs two or more people."""
     (sums,), counts = _squared_error_per_person([predicted], truth, groups)
-    return _bootstrap_over_people(
+    return group_interval(
         (sums, counts), lambda s, c, axis: np.sqrt(s.sum(axis=axis) / c.sum(axis=axis)), confidence, seed
     )
 
@@ -83,7 +81,7 @@ def rmse_difference_interval(
     def difference(a: np.ndarray, b: np.ndarray, c: np.ndarray, axis: int) -> np.ndarray:
         return np.sqrt(b.sum(axis=axis) / c.sum(axis=axis)) - np.sqrt(a.sum(axis=axis) / c.sum(axis=axis))
 
-    return _bootstrap_over_people((*sums, counts), difference, confidence, seed)
+    return group_interval((*sums, counts), difference, confidence, seed)
 
 
 def _squared_error_per_person(
@@ -100,16 +98,6 @@ def _squared_error_per_person(
     present = np.logical_and.reduce([np.isfinite(s) for s in squared])
     sums = [np.bincount(person, weights=np.where(present, s, 0.0).sum(axis=1)) for s in squared]
     return sums, np.bincount(person, weights=present.sum(axis=1))
-
-
-def _bootstrap_over_people(
-    arrays: tuple[np.ndarray, ...], statistic: Callable[..., np.ndarray], confidence: float, seed: int
-) -> tuple[float, float]:
-    """The BCa interval of ``statistic`` over the per-person ``arrays``, resampled together."""
-    interval = bootstrap(
-        arrays, statistic, paired=True, vectorized=True, confidence_level=confidence, rng=np.random.default_rng(seed)
-    ).confidence_interval
-    return float(interval.low), float(interval.high)
 
 
 def mirror_habit(predicted: np.ndarray, predicted_on_mirror: np.ndarray, size: int) -> np.ndarray:

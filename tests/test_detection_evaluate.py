@@ -1,4 +1,5 @@
-"""``facexpr detect evaluate``: the matcher on hand-made boxes, landmark boxes, the split, the CLI on real photos."""
+"""``facexpr detect evaluate`` and ``compare``: the matcher and the verdict on hand-made cases, landmark boxes, the
+split, the CLI on real photos."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ import pytest
 from detection.datasets import AnnotatedImage, load_wild_faces, load_youtube_frames
 from detection.detectors import Detection
 from detection.evaluate import average_precision, match
+from detection.compare import verdict
 from detection.split import heldout_groups, select_part
 from facexpr.errors import InvalidInputError
+from facexpr.intervals import group_interval
 from pipeline.cli import main
 from tests.conftest import make_wild_subset, make_youtube_subset
 
@@ -71,6 +74,37 @@ def test_split_is_by_photo_and_seeded(data_dir: Path) -> None:
     assert all(f.group not in people for f in frames if f not in test)
 
 
+def test_validation_part_is_apart_from_the_test_part(data_dir: Path) -> None:
+    for images in (load_wild_faces(data_dir), load_youtube_frames(data_dir)):
+        test, val = ({i.group for i in select_part(images, part)} for part in ("test", "val"))
+        assert val and not val & test
+        assert 0.05 < len(val) / len({i.group for i in images}) < 0.15
+
+
+def _recall_difference(b: np.ndarray, a: np.ndarray, faces: np.ndarray, axis: int) -> np.ndarray:
+    return (b.sum(axis=axis) - a.sum(axis=axis)) / faces.sum(axis=axis)
+
+
+def test_group_interval_resamples_whole_groups() -> None:
+    faces = np.full(30, 4.0)
+    same = np.full(30, 3.0)
+    assert group_interval((same, same, faces), _recall_difference) == (0.0, 0.0)  # no resample can differ
+    better = same + (np.arange(30) % 3 == 0)  # b finds one more face in every third group
+    low, high = group_interval((better, same, faces), _recall_difference)
+    assert 0.0 < low < 10 / 120 < high < 0.2
+
+
+def test_verdict_needs_the_whole_interval() -> None:
+    def row(recall: tuple[float, float], alarms: tuple[float, float]) -> dict[str, tuple[float, float]]:
+        return {"recall_difference_ci95": recall, "false_alarm_difference_ci95": alarms}
+
+    assert verdict(row((0.01, 0.05), (-0.1, 0.2))) == "b is better"  # more faces, alarms no different
+    assert verdict(row((0.0, 0.0), (-0.3, -0.1))) == "b is better"  # the same faces, fewer alarms
+    assert verdict(row((0.01, 0.05), (0.1, 0.3))) == "no difference the split can tell"  # a trade
+    assert verdict(row((-0.05, -0.01), (0.0, 0.0))) == "a is better"
+    assert verdict(row((-0.02, 0.03), (-0.1, 0.1))) == "no difference the split can tell"
+
+
 def test_a_bad_part_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(InvalidInputError):
         select_part([], "train")
@@ -95,3 +129,18 @@ def test_cli_finds_most_big_helen_faces(tmp_path: Path, data_dir: Path, youtube_
     assert metrics["ms_per_640x480_frame"] > 0
     table = pd.read_csv(out / "per_image.csv")
     assert len(table) == len(helen) + 4 and (out / "errors.png").stat().st_size > 0
+
+
+def test_cli_compares_two_detectors_on_the_same_photos(
+    tmp_path: Path, data_dir: Path, youtube_table: pd.DataFrame
+) -> None:
+    photos = [p for p in load_wild_faces(data_dir) if p.name.startswith("afw")][:3]
+    data = _subset(tmp_path / "data", data_dir, photos, youtube_table.iloc[:4])
+    out = tmp_path / "compare.json"
+    assert main(["detect", "compare", "haar", "haar", "--data", str(data), "--part", "all", "--out", str(out)]) == 0
+    result = json.loads(out.read_text())
+    wild = result["sets"]["wild-faces-68"]
+    assert wild["groups"] == 3 and wild["faces"] == sum(len(p.boxes) for p in photos)
+    assert wild["recall_a"] == wild["recall_b"] and wild["recall_difference_ci95"] == [0.0, 0.0]
+    assert wild["verdict"] == "no difference the split can tell"
+    assert main(["detect", "compare", "haar", "nosuch", "--data", str(data)]) == 2

@@ -64,9 +64,9 @@ def verdict(row: dict[str, Any]) -> str:
     """b is better on a set where its recall is higher by the whole interval and its false alarms not higher by
     the whole interval (and the same the other way round)."""
     (r_low, r_high), (f_low, f_high) = row["recall_difference_ci95"], row["false_alarm_difference_ci95"]
-    if r_low > 0 and f_low <= 0 or f_high < 0 and r_low >= 0:
+    if r_low > 0 and f_low <= 0 or f_high < 0 and r_high >= 0:
         return "b is better"
-    if r_high < 0 and f_high >= 0 or f_low > 0 and r_high <= 0:
+    if r_high < 0 and f_high >= 0 or f_low > 0 and r_low <= 0:
         return "a is better"
     return "no difference the split can tell"
 

@@ -92,5 +92,5 @@ def decode(cells: np.ndarray, threshold: float, merge_iou: float = 0.4) -> tuple
     side = STRIDE * np.exp(np.clip(found[:, 3], -3.0, 8.0))
     boxes = np.stack([cx - side / 2.0, cy - side / 2.0, side, side], axis=1)
     scores = probability[rows, cols].astype(np.float64)
-    keep = np.asarray(cv2.dnn.NMSBoxes(boxes.tolist(), scores.tolist(), threshold, merge_iou)).reshape(-1)
+    keep = np.asarray(cv2.dnn.NMSBoxes(boxes.tolist(), scores.tolist(), 0.0, merge_iou), dtype=int).reshape(-1)
     return boxes[keep], scores[keep]

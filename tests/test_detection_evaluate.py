@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from detection.compare import verdict
 from detection.datasets import AnnotatedImage, load_wild_faces, load_youtube_frames
 from detection.detectors import Detection
 from detection.evaluate import average_precision, match
-from detection.compare import verdict
 from detection.split import heldout_groups, select_part
 from facexpr.errors import InvalidInputError
 from facexpr.intervals import group_interval
@@ -100,6 +100,7 @@ def test_verdict_needs_the_whole_interval() -> None:
 
     assert verdict(row((0.01, 0.05), (-0.1, 0.2))) == "b is better"  # more faces, alarms no different
     assert verdict(row((0.0, 0.0), (-0.3, -0.1))) == "b is better"  # the same faces, fewer alarms
+    assert verdict(row((-0.02, 0.03), (-0.3, -0.1))) == "b is better"  # fewer alarms, recall no different
     assert verdict(row((0.01, 0.05), (0.1, 0.3))) == "no difference the split can tell"  # a trade
     assert verdict(row((-0.05, -0.01), (0.0, 0.0))) == "a is better"
     assert verdict(row((-0.02, 0.03), (-0.1, 0.1))) == "no difference the split can tell"

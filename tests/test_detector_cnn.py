@@ -15,7 +15,7 @@ import skimage.data
 
 from detection.choice import DETECTORS, get_detector
 from detection.cnn_config import DetectorConfig
-from detection.cnn_detector import RUNTIME_FILE, CNNFaceDetector, padded_picture
+from detection.cnn_detector import RUNTIME_FILE, CNNFaceDetector, padded_picture, reading_scale
 from detection.cnn_model import build_detector
 from detection.datasets import load_wild_faces
 from detection.heatmap import decode, encode
@@ -54,6 +54,15 @@ def test_targets_decode_back_to_their_boxes() -> None:
     assert np.all(scores > 0.99)
 
 
+def test_a_peak_exactly_at_the_threshold_is_kept() -> None:
+    cells = np.zeros((8, 8, 4), np.float32)
+    cells[..., 0] = -10.0
+    cells[3, 4, 0] = 0.0  # probability 0.5
+    boxes, scores = decode(cells, threshold=0.5)
+    assert len(boxes) == 1 and scores[0] == 0.5
+    assert decode(cells, threshold=0.6)[0].shape == (0, 4)
+
+
 def test_ignored_cells_carry_no_loss_and_the_truth_costs_least() -> None:
     ignore = np.array([[250.0, 250.0, 60.0, 60.0]])
     targets = encode(BOXES[:2], ignore, 320, 320)
@@ -84,9 +93,14 @@ def test_litert_reads_pictures_of_any_size(tmp_path: Path) -> None:
         litert(np.zeros((1, 64, 64, 3), np.float32))
 
 
-def test_pictures_are_padded_to_the_network_stride() -> None:
-    assert padded_picture(np.zeros((480, 640), np.uint8)).shape == (512, 640)
+def test_pictures_are_padded_to_the_network_stride_and_read_at_a_bounded_scale() -> None:
+    padded = padded_picture(np.full((480, 640), 90, np.uint8))
+    assert padded.shape == (512, 640) and np.all(padded[480:] == 90)
     assert padded_picture(np.zeros((64, 128), np.uint8)).shape == (64, 128)
+    assert reading_scale((480, 640), 480, 640) == 1.0
+    assert reading_scale((1280, 960), 480, 640) == 0.5
+    assert reading_scale((120, 100), 480, 640) == 2.0  # a small video frame: enlarged, at most twice
+    assert reading_scale((300, 400), 480, 640) == pytest.approx(1.2)
 
 
 @pytest.mark.slow

@@ -35,6 +35,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument(
         "--faces", nargs="+", choices=FACE_SETS, default=list(defaults.faces), help="the face sets trained on"
     )
+    train.add_argument(
+        "--detector", choices=sorted(DETECTORS), default=defaults.detector, help="the detector the faces are cropped by"
+    )
     add_training_flags(train, defaults)
     train.add_argument("--loss", choices=("wing", "mse"), default=defaults.loss)
     train.add_argument("--scale", type=float, default=1.0 - defaults.scale_range[0], help="zoom range 1 +- scale")
@@ -142,6 +145,7 @@ def _train(args: argparse.Namespace) -> int:
         flip_prob=args.flip_prob,
         label_offset_px=parse_label_offset(args.label_offset),
         faces=tuple(args.faces),
+        detector=args.detector,
     )
     result = train(
         config,

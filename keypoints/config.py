@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from detection.choice import DEFAULT_DETECTOR, DETECTORS
 from facexpr.configs import JsonConfig
 from facexpr.errors import InvalidInputError
 from keypoints.constants import FACE_SETS
@@ -19,6 +20,7 @@ class KeypointConfig(JsonConfig):
     val_fraction: float = 0.1  # of the remaining people, for checkpoint selection
     split_seed: int = 0  # fixes which people are held out, whatever the training seed
     faces: tuple[str, ...] = ("youtube",)  # face sets trained on (keypoints.constants.FACE_SETS), each split alike
+    detector: str = DEFAULT_DETECTOR  # the face detector whose boxes the training faces are cropped from
     # model
     stem_filters: int = 32  # 3x3 stride-2 conv, then 3x3 stride-2 max-pool: stages start at 24x24
     stage_filters: tuple[int, ...] = (48, 96, 192)
@@ -69,6 +71,8 @@ class KeypointConfig(JsonConfig):
         unknown = [name for name in self.faces if name not in FACE_SETS]
         if not self.faces or unknown:
             raise InvalidInputError(f"KeypointConfig.faces must name some of {tuple(FACE_SETS)}, not {self.faces!r}")
+        if self.detector not in DETECTORS:
+            raise InvalidInputError(f"KeypointConfig.detector must be one of {sorted(DETECTORS)}: {self.detector!r}")
         low, high = self.scale_range
         if not 0 < low <= high:
             raise InvalidInputError(f"KeypointConfig.scale_range must be 0 < low <= high, not {self.scale_range!r}")

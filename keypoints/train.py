@@ -75,12 +75,13 @@ def training_crops(
     kaggle_csv: str | os.PathLike[str] | None = None,
     on_error: OnError = "raise",
 ) -> tuple[CropSet, Split, np.ndarray]:
-    """The crops of ``config.faces`` (or of a Kaggle CSV), each set split by its own people or photos with
-    ``config``'s seeded split, joined into one set: (crops, split, the face set of each crop)."""
+    """The crops of ``config.faces`` (or of a Kaggle CSV) around ``config.detector``'s boxes, each set split by its
+    own people or photos with ``config``'s seeded split, joined into one set: (crops, split, the face set of each
+    crop)."""
     names = ("kaggle",) if kaggle_csv else config.faces
     sets, splits, offset = [], [], 0
     for name in names:
-        crops = load_crops(data_dir, kaggle_csv, on_error, faces="youtube" if kaggle_csv else name)
+        crops = load_crops(data_dir, kaggle_csv, on_error, config.detector, faces="youtube" if kaggle_csv else name)
         split = split_by_person(crops.groups, config.test_fraction, config.val_fraction, config.split_seed)
         sets.append(crops)
         splits.append([rows + offset for rows in (split.train, split.val, split.test)])

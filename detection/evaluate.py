@@ -291,7 +291,7 @@ def evaluate_detector(
             "seed": SPLIT_SEED,
         },
         "iou_threshold": IOU_THRESHOLD,
-        "box_rule": {"scale": BOX_SCALE, "y_shift": BOX_Y_SHIFT},
+        "box_rule": {"scale": BOX_SCALE, "y_shift": BOX_Y_SHIFT, "centre": "inner points 17-67"},
         "sets": {name: set_metrics(rs) for name, rs in results.items()},
         "faceless": {"false_alarms": (alarms := faceless_false_alarms(detector)), "total": sum(alarms.values())},
         "ms_per_640x480_frame": frame_ms(detector),

@@ -12,7 +12,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from detection.cnn_config import DetectorConfig
-from detection.datasets import AnnotatedImage
+from detection.datasets import BOX_SCALE, BOX_Y_SHIFT, INNER_POINTS, AnnotatedImage
 from detection.detectors import box_contains, box_iou
 from detection.heatmap import encode
 from detection.mtcnn_detector import MTCNNFaceDetector
@@ -50,9 +50,10 @@ def read_gray(image: AnnotatedImage) -> np.ndarray:
 def unannotated_faces(images: list[AnnotatedImage]) -> list[np.ndarray]:
     """Per image, the boxes MTCNN finds (on the colour photo) that match no annotated face: faces nobody annotated
     (AFW's small background faces, HELEN's bystanders). Training ignores them rather than call them background.
-    Cached by the images' names and MTCNN's settings."""
+    Cached by the images' names, MTCNN's settings and the box rule."""
     teacher = MTCNNFaceDetector(min_confidence=0.8, min_size=8)
-    key = hashlib.sha256(json.dumps([teacher.params(), [i.name for i in images]]).encode()).hexdigest()[:16]
+    rule = [BOX_SCALE, BOX_Y_SHIFT, str(INNER_POINTS)]
+    key = hashlib.sha256(json.dumps([teacher.params(), rule, [i.name for i in images]]).encode()).hexdigest()[:16]
     cached = cache_dir() / f"detection-unannotated-{key}.json"
     if cached.is_file():
         return [np.array(boxes, np.float64).reshape(-1, 4) for boxes in json.loads(cached.read_text())]

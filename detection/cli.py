@@ -26,7 +26,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--model", metavar="PATH", help="the cnn detector's network (default: the shipped one)")
     evaluate.add_argument("--data", metavar="DIR", help="dataset directory (default: $FACEXPR_DATA, else ./data)")
     evaluate.add_argument(
-        "--part", default="test", help="test: the held-out photos and people (15%%, seeded); all: every image"
+        "--part",
+        default="test",
+        help="test: the held-out photos and people (15%%, seeded); val: the validation ones; all: every image",
     )
     evaluate.add_argument(
         "--out", default="outputs/detect-eval", help="metrics.json, per_image.csv and errors.png go here"
@@ -127,9 +129,18 @@ def _compare(args: argparse.Namespace) -> int:
 
     if args.part not in PARTS:
         raise InvalidInputError(f"--part must be one of {list(PARTS)}, got {args.part!r}")
-    params_b = {"model_path": args.model_b} if args.model_b else {}
-    if args.threshold_b is not None:
-        params_b["threshold"] = args.threshold_b
-    detector_a = get_detector(args.a, **({"model_path": args.model_a} if args.model_a else {}))
-    compare_detectors(detector_a, get_detector(args.b, **params_b), args.data, args.part, args.out)
+    detector_a = get_detector(args.a, **_cnn_params(args.a, model_path=args.model_a))
+    detector_b = get_detector(args.b, **_cnn_params(args.b, model_path=args.model_b, threshold=args.threshold_b))
+    compare_detectors(detector_a, detector_b, args.data, args.part, args.out)
     return 0
+
+
+def _cnn_params(name: str, **given: object) -> dict[str, object]:
+    """The cnn detector's settings that were given; an error if they are given for another detector."""
+    from detection.cnn_detector import CNNFaceDetector
+    from facexpr.errors import InvalidInputError
+
+    params = {key: value for key, value in given.items() if value is not None}
+    if params and name != CNNFaceDetector.name:
+        raise InvalidInputError(f"{' and '.join(params)} apply to the cnn detector, not to {name!r}")
+    return params

@@ -145,3 +145,4 @@ def test_cli_compares_two_detectors_on_the_same_photos(
     assert wild["recall_a"] == wild["recall_b"] and wild["recall_difference_ci95"] == [0.0, 0.0]
     assert wild["verdict"] == "no difference the split can tell"
     assert main(["detect", "compare", "haar", "nosuch", "--data", str(data)]) == 2
+    assert main(["detect", "compare", "haar", "haar", "--threshold-b", "0.5", "--data", str(data)]) == 2

@@ -43,6 +43,12 @@ class AnnotatedImage:
         return np.array([landmark_box(points) for points in self.landmarks]).reshape(-1, 4)
 
     @property
+    def source(self) -> str:
+        """Where the picture comes from: a wild-faces-68 photo's collection (``afw``: group photos, ``helen``:
+        portraits), else the dataset."""
+        return self.name.split("_", 1)[0] if self.dataset == "wild-faces-68" else self.dataset
+
+    @property
     def centres(self) -> np.ndarray:
         """Each face's landmark centre: the mean of its 68 points, (faces, 2)."""
         return self.landmarks.mean(axis=1)

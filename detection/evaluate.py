@@ -170,6 +170,11 @@ def set_metrics(results: list[ImageResult]) -> dict[str, Any]:
         for low, high in SIZE_BINS
         for inside in [(sides >= low) & (sides < high)]
     }
+    sources = np.concatenate([[r.image.source] * len(r.image.landmarks) for r in results]) if results else []
+    metrics["recall_iou_by_source"] = {
+        str(source): {"faces": int((sources == source).sum()), "recall": float(found[sources == source].mean())}
+        for source in np.unique(sources)
+    }
     metrics["median_ms_per_image"] = float(np.median([r.ms for r in results])) if results else 0.0
     return metrics
 
@@ -314,6 +319,11 @@ def format_table(metrics: dict[str, Any]) -> str:
             f"{name:<15}{m['images']:>7}{m['faces']:>7}{m['recall_iou']:>8.3f}{m['precision_iou']:>7.3f}"
             f"{m['average_precision_iou']:>7.3f}{m['recall_centre']:>10.3f}{m['precision_centre']:>8.3f}"
         )
+    for name, m in metrics["sets"].items():
+        by_source = m["recall_iou_by_source"]
+        if len(by_source) > 1:
+            parts = [f"{source} {row['recall']:.3f} of {row['faces']}" for source, row in by_source.items()]
+            lines.append(f"{name} recall by source: " + ", ".join(parts))
     lines.append("recall/prec/AP: IoU >= 0.5 with the landmark box; _c: a detection box contains the landmark centre")
     faceless = metrics["faceless"]
     lines.append(f"faceless pictures: {faceless['total']} false alarms on {len(faceless['false_alarms'])}")

@@ -51,6 +51,12 @@ def test_average_precision_counts_ties_as_one_point() -> None:
     assert average_precision(np.zeros(0), np.zeros(0, bool), 3) == 0.0
 
 
+def test_a_wild_photo_names_its_collection(data_dir: Path) -> None:
+    sources = {image.source for image in load_wild_faces(data_dir)}
+    assert sources == {"afw", "helen"}
+    assert {image.source for image in load_youtube_frames(data_dir)[:3]} == {"youtube-faces"}
+
+
 def test_landmark_boxes_hold_their_centres_at_sane_sizes(data_dir: Path) -> None:
     images = load_wild_faces(data_dir)[:40] + load_youtube_frames(data_dir)[:40]
     for image in images:
@@ -127,6 +133,8 @@ def test_cli_finds_most_big_helen_faces(tmp_path: Path, data_dir: Path, youtube_
     wild = metrics["sets"]["wild-faces-68"]
     assert wild["faces"] == len(helen) and 0.0 <= wild["recall_iou"] <= 1.0
     assert wild["recall_centre"] >= 4 / 6
+    assert wild["recall_iou_by_source"] == {"helen": {"faces": len(helen), "recall": wild["recall_iou"]}}
+    assert set(metrics["sets"]["youtube-faces"]["recall_iou_by_source"]) == {"youtube-faces"}
     assert metrics["ms_per_640x480_frame"] > 0
     table = pd.read_csv(out / "per_image.csv")
     assert len(table) == len(helen) + 4 and (out / "errors.png").stat().st_size > 0

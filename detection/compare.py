@@ -33,7 +33,8 @@ def group_counts(results: list[ImageResult], groups: np.ndarray) -> dict[str, np
     return {name: np.bincount(index, weights=values) for name, values in per_image.items()}
 
 
-def _difference(b: np.ndarray, a: np.ndarray, total: np.ndarray, axis: int) -> np.ndarray:
+def count_difference(b: np.ndarray, a: np.ndarray, total: np.ndarray, axis: int) -> np.ndarray:
+    """(sum of b - sum of a) / sum of ``total`` along ``axis``: a recall or per-image rate difference."""
     return (b.sum(axis=axis) - a.sum(axis=axis)) / total.sum(axis=axis)
 
 
@@ -45,8 +46,8 @@ def compare_sets(
     groups = np.array([image.group for image in images])
     a = group_counts(evaluate_images(detector_a, images, detector_a.name), groups)
     b = group_counts(evaluate_images(detector_b, images, detector_b.name), groups)
-    recall = group_interval((b["found"], a["found"], a["faces"]), _difference, seed=seed)
-    alarms = group_interval((b["false_alarms"], a["false_alarms"], a["images"]), _difference, seed=seed)
+    recall = group_interval((b["found"], a["found"], a["faces"]), count_difference, seed=seed)
+    alarms = group_interval((b["false_alarms"], a["false_alarms"], a["images"]), count_difference, seed=seed)
     return {
         "groups": len(a["faces"]),
         "images": len(images),

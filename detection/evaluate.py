@@ -14,7 +14,14 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from detection.choice import get_detector
-from detection.datasets import BOX_SCALE, BOX_Y_SHIFT, AnnotatedImage, load_wild_faces, load_youtube_frames
+from detection.datasets import (
+    BOX_SCALE,
+    BOX_Y_SHIFT,
+    INNER_POINTS,
+    AnnotatedImage,
+    load_wild_faces,
+    load_youtube_frames,
+)
 from detection.detectors import Detection, FaceDetector, box_contains, box_iou
 from detection.split import HELDOUT_SHARE, SPLIT_SEED, select_part
 from facexpr.atomic import write_atomic, write_json
@@ -296,7 +303,11 @@ def evaluate_detector(
             "seed": SPLIT_SEED,
         },
         "iou_threshold": IOU_THRESHOLD,
-        "box_rule": {"scale": BOX_SCALE, "y_shift": BOX_Y_SHIFT, "centre": "inner points 17-67"},
+        "box_rule": {
+            "scale": BOX_SCALE,
+            "y_shift": BOX_Y_SHIFT,
+            "centre": f"inner points {INNER_POINTS.start}-{INNER_POINTS.stop - 1}",
+        },
         "sets": {name: set_metrics(rs) for name, rs in results.items()},
         "faceless": {"false_alarms": (alarms := faceless_false_alarms(detector)), "total": sum(alarms.values())},
         "ms_per_640x480_frame": frame_ms(detector),

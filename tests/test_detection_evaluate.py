@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from detection.compare import verdict
+from detection.compare import count_difference, verdict
 from detection.datasets import AnnotatedImage, load_wild_faces, load_youtube_frames
 from detection.detectors import Detection
 from detection.evaluate import average_precision, match
@@ -87,16 +87,12 @@ def test_validation_part_is_apart_from_the_test_part(data_dir: Path) -> None:
         assert 0.05 < len(val) / len({i.group for i in images}) < 0.15
 
 
-def _recall_difference(b: np.ndarray, a: np.ndarray, faces: np.ndarray, axis: int) -> np.ndarray:
-    return (b.sum(axis=axis) - a.sum(axis=axis)) / faces.sum(axis=axis)
-
-
 def test_group_interval_resamples_whole_groups() -> None:
     faces = np.full(30, 4.0)
     same = np.full(30, 3.0)
-    assert group_interval((same, same, faces), _recall_difference) == (0.0, 0.0)  # no resample can differ
+    assert group_interval((same, same, faces), count_difference) == (0.0, 0.0)  # no resample can differ
     better = same + (np.arange(30) % 3 == 0)  # b finds one more face in every third group
-    low, high = group_interval((better, same, faces), _recall_difference)
+    low, high = group_interval((better, same, faces), count_difference)
     assert 0.0 < low < 10 / 120 < high < 0.2
 
 

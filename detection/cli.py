@@ -68,6 +68,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--pictures-per-epoch", type=int, default=defaults.pictures_per_epoch)
     train.add_argument("--widths", type=int, nargs=6, default=defaults.widths, help="stem and the five stages")
     train.add_argument("--head-width", type=int, default=defaults.head_width)
+    train.add_argument("--stride", type=int, default=defaults.stride, help="cell side: 8, or 4 (small faces)")
     train.add_argument(
         "--mosaic-prob", type=float, default=defaults.mosaic_prob, help="share of pictures made of four (small faces)"
     )
@@ -95,6 +96,7 @@ def _train(args: argparse.Namespace) -> int:
         pictures_per_epoch=args.pictures_per_epoch,
         widths=tuple(args.widths),
         head_width=args.head_width,
+        stride=args.stride,
         mosaic_prob=args.mosaic_prob,
     )
     result = train_detector(config, args.run_dir, args.data, quick=args.quick, resume=not args.no_resume)

@@ -24,6 +24,7 @@ class DetectorConfig(JsonConfig):
     # model
     widths: tuple[int, ...] = (16, 24, 40, 64, 96, 128)  # stem (stride 2), then strides 4, 8, 16, 32, 64
     head_width: int = 48
+    stride: int = 8  # the head's cell side: 8, or 4 for faces of 20 px and less (the stride-4 stage joins the pyramid)
     bn_momentum: float = 0.9  # batch-norm statistics follow the weights within a few dozen steps
     # optimisation
     epochs: int = 60
@@ -70,6 +71,8 @@ class DetectorConfig(JsonConfig):
         )
         if self.picture_size % 64:
             raise InvalidInputError(f"picture_size must be a multiple of 64, not {self.picture_size}")
+        if self.stride not in (4, 8):
+            raise InvalidInputError(f"stride must be 4 or 8, not {self.stride}")
         if len(self.widths) != 6:
             raise InvalidInputError(f"widths names the stem and five stages (6 numbers), not {self.widths}")
         if not self.smallest_face < self.largest_face:

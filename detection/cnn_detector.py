@@ -104,8 +104,9 @@ class CNNFaceDetector(FaceDetector):
         else:
             method = cv2.INTER_AREA if factor < 1.0 else cv2.INTER_LINEAR
             picture = cv2.resize(gray, None, fx=factor, fy=factor, interpolation=method)
-        cells = self.network(padded_picture(picture)[None, ..., None].astype(np.float32))[0]
-        boxes, scores = decode(cells, self.threshold, self.merge_iou)
+        padded = padded_picture(picture)
+        cells = self.network(padded[None, ..., None].astype(np.float32))[0]
+        boxes, scores = decode(cells, self.threshold, self.merge_iou, stride=padded.shape[0] // cells.shape[0])
         boxes = boxes / factor
         sides = boxes[:, 2]
         keep = (sides >= min_size) & ((sides <= max_size) if max_size else True)

@@ -96,8 +96,8 @@ def visible_share(boxes: np.ndarray, size: int) -> np.ndarray:
 
 
 class TrainingPictures(ShuffledBatches):
-    """Batches of (pictures (B, S, S, 1) float32, targets (B, S/8, S/8, 5)), ``pictures_per_epoch`` an epoch, drawn
-    afresh (seeded by epoch and batch) from the wild photos and the YouTube frames."""
+    """Batches of (pictures (B, S, S, 1) float32, targets (B, S/stride, S/stride, 5)), ``pictures_per_epoch`` an
+    epoch, drawn afresh (seeded by epoch and batch) from the wild photos and the YouTube frames."""
 
     def __init__(self, wild: list[SourcePicture], youtube: list[SourcePicture], config: DetectorConfig) -> None:
         super().__init__(config.pictures_per_epoch, config.batch_size, config.seed)
@@ -112,7 +112,7 @@ class TrainingPictures(ShuffledBatches):
         for _ in rows:
             picture, boxes, ignore = self.picture(rng)
             pictures.append(picture)
-            targets.append(encode(boxes, ignore, size, size))
+            targets.append(encode(boxes, ignore, size, size, self.config.stride))
         return np.stack(pictures)[..., None], np.stack(targets)
 
     def picture(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -41,14 +41,16 @@ def perfect_outputs(targets: np.ndarray) -> np.ndarray:
     return np.concatenate([logit[..., None], targets[..., 1:4]], axis=-1).astype(np.float32)
 
 
-def test_targets_decode_back_to_their_boxes() -> None:
-    targets = encode(BOXES, np.zeros((0, 4)), 320, 320)
-    assert targets.shape == (40, 40, 5)
+@pytest.mark.parametrize("stride", [8, 4])
+def test_targets_decode_back_to_their_boxes(stride: int) -> None:
+    targets = encode(BOXES, np.zeros((0, 4)), 320, 320, stride)
+    assert targets.shape == (320 // stride, 320 // stride, 5)
     positives = [
-        targets[int(y) // 8 : int(y + s) // 8 + 1, int(x) // 8 : int(x + s) // 8 + 1, 4].sum() for x, y, s, _ in BOXES
+        targets[int(y) // stride : int(y + s) // stride + 1, int(x) // stride : int(x + s) // stride + 1, 4].sum()
+        for x, y, s, _ in BOXES
     ]
     assert positives[0] >= 1 and positives[2] > positives[1] > positives[0]  # larger faces: more positive cells
-    boxes, scores = decode(perfect_outputs(targets), threshold=0.5)
+    boxes, scores = decode(perfect_outputs(targets), threshold=0.5, stride=stride)
     order = np.argsort(boxes[:, 0])
     np.testing.assert_allclose(boxes[order], BOXES[np.argsort(BOXES[:, 0])], atol=1e-3)
     assert np.all(scores > 0.99)
@@ -80,14 +82,15 @@ def test_ignored_cells_carry_no_loss_and_the_truth_costs_least() -> None:
     assert loss(perfect) < 0.1 * loss(prior)
 
 
-def test_litert_reads_pictures_of_any_size(tmp_path: Path) -> None:
-    model = build_detector(TINY)
+@pytest.mark.parametrize("stride", [8, 4])
+def test_litert_reads_pictures_of_any_size(tmp_path: Path, stride: int) -> None:
+    model = build_detector(TINY.replace(stride=stride))
     litert = LiteRTNetwork(export_litert(model, tmp_path / "tiny.tflite"))
     keras_network = CompiledModel(model)
     for height, width in ((128, 192), (64, 256), (128, 192)):
         picture = np.random.default_rng(height).uniform(0, 255, (1, height, width, 1)).astype(np.float32)
         out = litert(picture)
-        assert out.shape == (1, height // 8, width // 8, 4)
+        assert out.shape == (1, height // stride, width // stride, 4)
         np.testing.assert_allclose(out, keras_network(picture), atol=1e-4)
     with pytest.raises(InvalidInputError, match="reads batches"):
         litert(np.zeros((1, 64, 64, 3), np.float32))
@@ -114,8 +117,9 @@ def test_quick_training_and_export(tmp_path: Path, data_dir: Path, youtube_table
     data = _subset(tmp_path / "data", data_dir, chosen, youtube_table.iloc[:40])
     run = tmp_path / "run"
     args = ["detect", "train", "--data", str(data), "--run-dir", str(run), "--quick", "--batch-size", "4"]
-    assert main([*args, "--widths", "4", "4", "8", "8", "8", "8", "--head-width", "8"]) == 0
-    assert (run / "best.keras").is_file() and json.loads((run / "config.json").read_text())["widths"][0] == 4
+    assert main([*args, "--widths", "4", "4", "8", "8", "8", "8", "--head-width", "8", "--stride", "4"]) == 0
+    config = json.loads((run / "config.json").read_text())
+    assert (run / "best.keras").is_file() and config["widths"][0] == 4 and config["stride"] == 4
     card = export_detector(run, "facexpr detect train --quick", data, weights_dir=tmp_path / "weights")
     assert 0.0 < card["threshold"] < 1.0 and card["metrics"]["part"] == "test"
     assert set(card["metrics"]["sets"]) == {"wild-faces-68", "youtube-faces"}

@@ -86,3 +86,13 @@ def test_a_file_that_is_not_a_litert_model_is_a_clear_error(tmp_path: Path) -> N
     bad.write_bytes(b"not a flatbuffer")
     with pytest.raises(InvalidInputError, match="not a readable keypoints model"):
         read_network(bad, "keypoints model", "")
+
+
+def test_a_network_read_at_many_shapes_gives_each_shape_its_own_answer(heldout_crops: CropSet) -> None:
+    network = keypoints.load_model().network
+    crops = heldout_crops.crops[:5, ..., None].astype(np.float32)
+    alone = [network(crops[:count]) for count in range(1, 6)]  # five batch shapes: more than are kept allocated
+    again = [network(crops[:count]) for count in (5, 1, 3, 2, 4, 1)]
+    for count, points in zip((5, 1, 3, 2, 4, 1), again, strict=True):
+        np.testing.assert_allclose(points, alone[count - 1], atol=1e-5)
+        np.testing.assert_allclose(points[:1], alone[0], atol=1e-5)

@@ -9,14 +9,15 @@ from typing import Any
 
 import keras
 import numpy as np
+from tqdm import tqdm
 
 from detection.cnn_config import DetectorConfig
-from detection.cnn_detector import CARD_FILE, MODEL_FILE, WEIGHTS_DIR, CNNFaceDetector
+from detection.cnn_detector import CARD_FILE, MODEL_FILE, WEIGHTS_DIR, CNNFaceDetector, as_detections, merged_readings
 from detection.datasets import AnnotatedImage, load_wild_faces, load_youtube_frames
 from detection.detectors import box_contains, box_iou
-from detection.evaluate import evaluate_detector, evaluate_images
+from detection.evaluate import evaluate_detector, evaluate_images, match
 from detection.train import training_parts
-from detection.training_pictures import unannotated_faces
+from detection.training_pictures import read_gray, unannotated_faces
 from facexpr.datadir import WILD_FACES_68, YOUTUBE_FACES_KEYPOINTS, dataset_file
 from facexpr.modelcard import write_model_card
 from facexpr.modelfile import export_litert, export_weights
@@ -26,6 +27,8 @@ from facexpr.training import RunFiles, run_stages, staged_run_state
 FALSE_ALARM_SHARE = 0.01
 #: Detections are read down to this centre probability when the threshold is chosen.
 LOWEST_THRESHOLD = 0.05
+#: The small-face reading's threshold is chosen on a grid of this step.
+SMALL_STEP = 0.01
 
 
 def validation_images(config: DetectorConfig, data_dir: str | os.PathLike[str] | None) -> list[AnnotatedImage]:
@@ -43,10 +46,7 @@ def choose_threshold(detector: CNNFaceDetector, images: list[AnnotatedImage]) ->
     scores, false = [], []
     for result, extra in zip(results, unannotated, strict=True):
         for detection, face in zip(result.detections, result.matches["iou"], strict=True):
-            spare = any(
-                box_iou(detection.box, tuple(b)) > 0.3 or box_contains(b, _centre(detection.box)) for b in extra
-            )
-            if face < 0 and spare:
+            if face < 0 and _unannotated(detection.box, extra):
                 continue
             scores.append(detection.score)
             false.append(face < 0)
@@ -68,8 +68,38 @@ def choose_threshold(detector: CNNFaceDetector, images: list[AnnotatedImage]) ->
     }
 
 
-def _centre(box: tuple[int, int, int, int]) -> np.ndarray:
-    return np.array([box[0] + box[2] / 2.0, box[1] + box[3] / 2.0])
+def choose_thresholds(network_file: Path, images: list[AnnotatedImage]) -> dict[str, Any]:
+    """The first reading's threshold by ``choose_threshold`` (read alone), then the lowest small-face threshold (a
+    grid of ``SMALL_STEP``) at which both readings together keep false alarms within ``FALSE_ALARM_SHARE``."""
+    chosen = choose_threshold(CNNFaceDetector(network_file, threshold=LOWEST_THRESHOLD, small_zoom=None), images)
+    detector = CNNFaceDetector(network_file, threshold=chosen["threshold"], small_threshold=LOWEST_THRESHOLD)
+    readings = [detector.readings(read_gray(image)) for image in tqdm(images, desc="small-face readings")]
+    unannotated = unannotated_faces(images)
+    allowed = int(FALSE_ALARM_SHARE * len(images))
+    for candidate in np.arange(LOWEST_THRESHOLD, 1.0, SMALL_STEP):
+        hits = false = 0
+        for image, (first, small), extra in zip(images, readings, unannotated, strict=True):
+            kept = small[1] >= candidate
+            boxes, scores = merged_readings(first, (small[0][kept], small[1][kept]), detector.merge_iou)
+            found = as_detections(boxes, scores)
+            matches = match(found, image.boxes, image.centres, "iou")
+            hits += sum(face >= 0 for face in matches)
+            false += sum(face < 0 and not _unannotated(d.box, extra) for d, face in zip(found, matches, strict=True))
+        if false <= allowed:
+            break
+    faces = sum(len(image.landmarks) for image in images)
+    return {
+        **chosen,
+        "small_threshold": round(float(candidate), 2),
+        "validation_recall_both_readings": hits / max(1, faces),
+        "validation_false_alarms_both_readings": int(false),
+    }
+
+
+def _unannotated(box: tuple[int, int, int, int], extra: np.ndarray) -> bool:
+    """Whether ``box`` lies on one of the faces MTCNN found but nobody annotated (``extra``)."""
+    centre = np.array([box[0] + box[2] / 2.0, box[1] + box[3] / 2.0])
+    return any(box_iou(box, tuple(b)) > 0.3 or box_contains(b, centre) for b in extra)
 
 
 def export_detector(
@@ -86,14 +116,12 @@ def export_detector(
     config.save(model_file.with_suffix(".config.json"))
     network = keras.models.load_model(model_file, compile=False)
     litert_file = export_litert(network, model_file.with_suffix(".tflite"))
-    chosen = choose_threshold(
-        CNNFaceDetector(litert_file, threshold=LOWEST_THRESHOLD), validation_images(config, data_dir)
-    )
-    detector = CNNFaceDetector(litert_file, threshold=chosen["threshold"])
+    chosen = choose_thresholds(litert_file, validation_images(config, data_dir))
+    detector = CNNFaceDetector(litert_file, threshold=chosen["threshold"], small_threshold=chosen["small_threshold"])
     metrics = evaluate_detector(detector, data_dir, "test", files.root / "evaluation")
     card = write_model_card(
         card_file,
-        name="facexpr face detector (CNN, centre heatmap at stride 8)",
+        name=f"facexpr face detector (CNN, centre heatmap at stride {config.stride})",
         model_file=model_file,
         parameters=network.count_params(),
         data_files=[dataset_file(WILD_FACES_68, data_dir), dataset_file(YOUTUBE_FACES_KEYPOINTS, data_dir)],
@@ -107,6 +135,10 @@ def export_detector(
             "on validation loss, threshold on the validation images (`threshold_choice`); measured on the held-out "
             "test photos and people by `facexpr detect evaluate` (IoU >= 0.5 with the landmark box rule)."
         ),
-        extra={"threshold": chosen["threshold"], "threshold_choice": chosen},
+        extra={
+            "threshold": chosen["threshold"],
+            "small_threshold": chosen["small_threshold"],
+            "threshold_choice": chosen,
+        },
     )
     return card

@@ -90,6 +90,10 @@ def decode(
     cx, cy = pixel_coordinate(cols + found[:, 1], stride), pixel_coordinate(rows + found[:, 2], stride)
     side = stride * np.exp(np.clip(found[:, 3], -3.0, 8.0))
     boxes = np.stack([cx - side / 2.0, cy - side / 2.0, side, side], axis=1)
-    scores = probability[rows, cols].astype(np.float64)
+    return merge_boxes(boxes, probability[rows, cols].astype(np.float64), merge_iou)
+
+
+def merge_boxes(boxes: np.ndarray, scores: np.ndarray, merge_iou: float) -> tuple[np.ndarray, np.ndarray]:
+    """Non-maximum suppression: of boxes overlapping by more than ``merge_iou``, the highest-scoring one stays."""
     keep = np.asarray(cv2.dnn.NMSBoxes(boxes.tolist(), scores.tolist(), 0.0, merge_iou), dtype=int).reshape(-1)
     return boxes[keep], scores[keep]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -10,9 +12,12 @@ import keras
 
 from expressions.config import ExpressionConfig
 from expressions.evaluate import evaluate
+from expressions.eyes import cached_identity
 from expressions.inference import ExpressionModel, card_file, weights_file
 from expressions.presets import get_preset
+from facexpr.atomic import write_json
 from facexpr.datadir import FER2013, FERPLUS, dataset_file
+from facexpr.errors import DataNotFoundError
 from facexpr.modelcard import write_model_card
 from facexpr.modelfile import export_litert, export_weights
 from facexpr.networks import read_network
@@ -40,22 +45,12 @@ def export_run(
     config.save(model_file.with_suffix(".config.json"))
     network = keras.models.load_model(model_file, compile=False)
     litert_file = export_litert(network, model_file.with_suffix(".tflite"))
-    runtime = read_network(litert_file, "expression model", "")
-    model = ExpressionModel(runtime, served, aligned=config.aligned)  # measured as users run it
-    out = files.root / "evaluation" / served
-    metrics = {
-        usage: {
-            k: v
-            for k, v in evaluate(model, out / usage, usage, data_dir=data_dir, labels=config.labels).items()
-            if k not in ("title",)
-        }
-        for usage in ("PublicTest", "PrivateTest")
-    }
+    metrics = card_metrics(litert_file, served, config, files.root / "evaluation" / served, data_dir)
     stages = run_stages(files, config.init_from)
     data_files = [dataset_file(FER2013, data_dir)] + ([dataset_file(FERPLUS, data_dir)] if used_ferplus(stages) else [])
     return write_model_card(
         card_file(served, weights_dir),
-        name=f"facexpr expressions ({served}: {', '.join(model.classes)})",
+        name=f"facexpr expressions ({served}: {', '.join(get_preset(served).classes)})",
         model_file=model_file,
         parameters=network.count_params(),
         data_files=data_files,
@@ -70,6 +65,51 @@ def export_run(
             "with its mirror image as `expressions.predict` does by default."
         ),
     )
+
+
+def card_metrics(
+    litert_file: Path,
+    preset: str,
+    config: ExpressionConfig,
+    out: Path,
+    data_dir: str | os.PathLike[str] | None,
+) -> dict[str, Any]:
+    """A card's PublicTest and PrivateTest reports of the LiteRT network, read as users run it (aligned faces for an
+    aligned network: eyes placed by today's keypoint model)."""
+    model = ExpressionModel(read_network(litert_file, "expression model", ""), preset, aligned=config.aligned)
+    return {
+        usage: {
+            k: v
+            for k, v in evaluate(model, out / usage, usage, data_dir=data_dir, labels=config.labels).items()
+            if k != "title"
+        }
+        for usage in ("PublicTest", "PrivateTest")
+    }
+
+
+def remeasure_card(
+    preset: str,
+    data_dir: str | os.PathLike[str] | None = None,
+    out: Path = Path("outputs/remeasure"),
+    weights_dir: Path | None = None,
+) -> dict[str, Any]:
+    """Re-measure a shipped preset's card (in ``weights_dir``, default the package's) with the network it names,
+    unchanged: an aligned network reads faces aligned by the keypoint model, so a new keypoint model changes what it
+    reads. Returns the rewritten card."""
+    name = get_preset(preset).name
+    card_path = card_file(name, weights_dir)
+    if not card_path.is_file():
+        raise DataNotFoundError(f"{name} has no card of its own to re-measure ({card_path})")
+    card = json.loads(card_path.read_text())
+    config = ExpressionConfig.load((card_path.parent / card["model_file"]).with_suffix(".config.json"))
+    card["metrics"] = card_metrics(card_path.parent / card["litert_file"], name, config, out / name, data_dir)
+    card["remeasured"] = {
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "eyes_read_by": cached_identity(dataset_file(FER2013, data_dir)) if config.aligned else None,
+        "command": f"facexpr expressions remeasure --preset {name} --data DATA",
+    }
+    write_json(card_path, card)
+    return card
 
 
 def used_ferplus(stages: list[RunFiles]) -> bool:

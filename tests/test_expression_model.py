@@ -16,7 +16,7 @@ from sklearn.metrics import classification_report
 from expressions.compare import paired_counts
 from expressions.config import ExpressionConfig
 from expressions.datasets import ferplus_majority, load_fer2013
-from expressions.export import export_run, used_ferplus
+from expressions.export import export_run, remeasure_card, used_ferplus
 from expressions.faces import preset_faces
 from expressions.inference import ExpressionModel, load_model
 from expressions.model import build_model
@@ -25,7 +25,7 @@ from expressions.train import compiled_model, train, training_faces, transfer_cl
 from expressions.views import MULTISCALE, scaled
 from facexpr.checksum import sha256_file
 from facexpr.datadir import FERPLUS, dataset_file
-from facexpr.errors import InvalidInputError
+from facexpr.errors import DataNotFoundError, InvalidInputError
 from facexpr.training import RunFiles, run_stages, transfer_weights
 from pipeline.cli import main
 
@@ -102,6 +102,12 @@ def test_one_seven_class_run_ships_once_for_two_presets(
     assert fer5["model_file"] == "fer7.keras" and fer5["training_command"] == command
     assert fer5["litert_file"] == "fer7.tflite" and fer5["litert_sha256"] == sha256_file(weights / "fer7.tflite")
     assert fer5["metrics"]["PrivateTest"]["classes"] == list(get_preset("fer5").classes)
+    # Re-measured with the same network and faces, the card reads the same; the re-measure is recorded.
+    again = remeasure_card("fer5", fer_data_dir, tmp_path / "remeasure", weights_dir=weights)
+    assert again["metrics"]["PrivateTest"]["accuracy"] == fer5["metrics"]["PrivateTest"]["accuracy"]
+    assert json.loads((weights / "fer5.card.json").read_text())["remeasured"]["eyes_read_by"] is None  # unaligned
+    with pytest.raises(DataNotFoundError, match="no card"):
+        remeasure_card("fer5-neutral", fer_data_dir, tmp_path / "remeasure", weights_dir=weights)
 
 
 def test_ferplus_votes_in_an_earlier_stage_count_for_the_card(tmp_path: Path) -> None:

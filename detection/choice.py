@@ -14,7 +14,7 @@ DETECTORS: dict[str, type[FaceDetector]] = {
     detector.name: detector for detector in (CNNFaceDetector, HaarFaceDetector, MTCNNFaceDetector)
 }
 #: The detector the pipeline uses unless told otherwise.
-DEFAULT_DETECTOR = "haar"
+DEFAULT_DETECTOR = "cnn"
 
 
 def get_detector(name: str = DEFAULT_DETECTOR, **params: Any) -> FaceDetector:

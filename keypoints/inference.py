@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from keypoints.constants import NUM_KEYPOINTS
 from keypoints.geometry import LabelOffset, mirror_keypoints
 from keypoints.targets import decode
 
+logger = logging.getLogger("facexpr")
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 MODEL_FILE = WEIGHTS_DIR / "keypoints.keras"
 #: The LiteRT export of the shipped weights: what ``load_model`` reads by default.
@@ -97,9 +99,13 @@ def _with_mirrors(batch: np.ndarray) -> np.ndarray:
 
 
 def config_for(model_path: Path) -> KeypointConfig:
-    """The config saved beside a model (``config.json``), else the defaults."""
+    """The config saved beside a model (``config.json``), else the defaults, with a warning: a model trained with a
+    label offset reads mirror-averaged faces differently without it."""
     saved = model_path.parent / "config.json"
-    return KeypointConfig.load(saved) if saved.is_file() else KeypointConfig()
+    if saved.is_file():
+        return KeypointConfig.load(saved)
+    logger.warning("%s: no config.json beside it; read with the default settings (no label offset)", model_path)
+    return KeypointConfig()
 
 
 @functools.lru_cache(maxsize=4)

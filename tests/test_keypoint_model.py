@@ -153,6 +153,15 @@ def test_loaded_model_mirrors_with_its_configs_offset(tmp_path: Path) -> None:
     assert load_model(str(tmp_path / "best.keras"), tta=True).label_offset == pytest.approx(0.7)
 
 
+def test_a_model_without_its_config_reads_with_defaults_and_says_so(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    build_model(KeypointConfig(stage_filters=(8, 16), blocks_per_stage=(1, 1))).save(tmp_path / "alone.keras")
+    with caplog.at_level("WARNING", logger="facexpr"):
+        assert load_model(str(tmp_path / "alone.keras")).label_offset == 0.0
+    assert "no config.json beside it" in caplog.text
+
+
 def test_label_offset_comes_from_a_number_or_a_training_evaluation(tmp_path: Path) -> None:
     assert parse_label_offset("0.9") == 0.9
     names = keypoints.KEYPOINT_NAMES[::-1]

@@ -20,11 +20,12 @@ def execute_notebook(
 ) -> nbformat.NotebookNode:
     """Run every cell from the repository root (so ``./data`` resolves as for the CLI); raise on a cell error.
 
-    The executed notebook is written to ``output`` (atomically) when given.
+    Progress bars are switched off (``TQDM_DISABLE``): the saved outputs keep results, not a bar's every redraw. The
+    executed notebook is written to ``output`` (atomically) when given.
     """
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": ROOT}})
-    client.execute(env={**os.environ, "FACEXPR_QUICK": "1" if quick else "0"})
+    client.execute(env={**os.environ, "FACEXPR_QUICK": "1" if quick else "0", "TQDM_DISABLE": "1"})
     if output is not None:
         write_atomic(output, lambda temporary: nbformat.write(notebook, temporary))
     return notebook

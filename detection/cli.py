@@ -70,6 +70,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--head-width", type=int, default=defaults.head_width)
     train.add_argument("--stride", type=int, default=defaults.stride, help="cell side: 8, or 4 (small faces)")
     train.add_argument(
+        "--context-faces-below",
+        type=float,
+        default=defaults.context_faces_below,
+        help="faces drawn under this many px come from group-photo faces, which keep their surroundings",
+    )
+    train.add_argument(
         "--mosaic-prob", type=float, default=defaults.mosaic_prob, help="share of pictures made of four (small faces)"
     )
 
@@ -98,6 +104,7 @@ def _train(args: argparse.Namespace) -> int:
         head_width=args.head_width,
         stride=args.stride,
         mosaic_prob=args.mosaic_prob,
+        context_faces_below=args.context_faces_below,
     )
     result = train_detector(config, args.run_dir, args.data, quick=args.quick, resume=not args.no_resume)
     state = result.state

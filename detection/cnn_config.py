@@ -17,6 +17,7 @@ class DetectorConfig(JsonConfig):
     picture_size: int = 320
     smallest_face: float = 12.0  # face sides (pixels) drawn log-uniformly between these two
     largest_face: float = 300.0
+    context_faces_below: float = 0.0  # faces drawn smaller come from group-photo faces (0: from any face)
     mosaic_prob: float = 0.3  # a picture made of four quarter-size ones: small faces, more background
     youtube_share: float = 0.25  # pictures drawn from YouTube-Faces frames (the rest: wild-faces-68 photos)
     pictures_per_epoch: int = 2048
@@ -67,7 +68,7 @@ class DetectorConfig(JsonConfig):
                 "batch_size",
                 "learning_rate",
             ),
-            non_negative=("weight_decay", "warmup_epochs", "patience", "rotation_deg"),
+            non_negative=("weight_decay", "warmup_epochs", "patience", "rotation_deg", "context_faces_below"),
         )
         if self.picture_size % 64:
             raise InvalidInputError(f"picture_size must be a multiple of 64, not {self.picture_size}")

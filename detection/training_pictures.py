@@ -26,6 +26,9 @@ from facexpr.training import ShuffledBatches
 #: picture, are neither faces nor background to the loss: their cells are ignored.
 TOO_SMALL = 0.75
 MIN_VISIBLE = 0.6
+#: Faces drawn under ``context_faces_below`` pixels come from faces at most this share of their photo's shorter side
+#: (group photos), so a small face keeps its surroundings instead of being a shrunken portrait framed by a photo edge.
+CONTEXT_SHARE = 0.2
 #: The share of training faces shown on a flat grey around their picture; the rest sit on a view of another photo.
 FLAT_BACKDROP = 0.25
 
@@ -104,6 +107,12 @@ class TrainingPictures(ShuffledBatches):
         if not wild and not youtube:
             raise ValueError("no training pictures")
         self.wild, self.youtube, self.config = wild, youtube, config
+        self.context_faces = [
+            (i, j)
+            for i, source in enumerate(wild)
+            for j, box in enumerate(source.boxes)
+            if box[2] <= CONTEXT_SHARE * min(source.gray.shape)
+        ]
         self.photometric = Photometric(config.brightness, config.contrast, config.blur_prob, config.noise_prob)
 
     def make_batch(self, rows: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -145,6 +154,9 @@ class TrainingPictures(ShuffledBatches):
         source = pool[rng.integers(len(pool))]
         face = source.boxes[rng.integers(len(source.boxes))]
         side = np.exp(rng.uniform(np.log(config.smallest_face), np.log(max(largest, config.smallest_face * 1.01))))
+        if not use_youtube and side < config.context_faces_below and self.context_faces:
+            picture_index, face_index = self.context_faces[rng.integers(len(self.context_faces))]
+            source, face = pool[picture_index], pool[picture_index].boxes[face_index]
         zoom = side / face[2]
         gray, boxes, ignore = source.gray, source.boxes, source.ignore
         if zoom < 0.7:  # shrink by area averaging first: warpAffine alone would alias

@@ -117,7 +117,9 @@ def test_quick_training_and_export(tmp_path: Path, data_dir: Path, youtube_table
     data = _subset(tmp_path / "data", data_dir, chosen, youtube_table.iloc[:40])
     run = tmp_path / "run"
     args = ["detect", "train", "--data", str(data), "--run-dir", str(run), "--quick", "--batch-size", "4"]
-    assert main([*args, "--widths", "4", "4", "8", "8", "8", "8", "--head-width", "8", "--stride", "4"]) == 0
+    tiny = ["--widths", "4", "4", "8", "8", "8", "8", "--head-width", "8", "--stride", "4"]
+    tiny += ["--context-faces-below", "30"]
+    assert main([*args, *tiny]) == 0
     config = json.loads((run / "config.json").read_text())
     assert (run / "best.keras").is_file() and config["widths"][0] == 4 and config["stride"] == 4
     card = export_detector(run, "facexpr detect train --quick", data, weights_dir=tmp_path / "weights")

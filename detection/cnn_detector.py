@@ -1,6 +1,6 @@
 """The project's own CNN face detector (``cnn``): the shipped LiteRT network read over a whole picture (small
-pictures enlarged, large ones reduced), then once more enlarged for its small faces; face centres decoded to square
-boxes (``detection.heatmap``)."""
+pictures enlarged, large ones reduced), then its small-face candidates re-read enlarged; face centres decoded to
+square boxes (``detection.heatmap``)."""
 
 from __future__ import annotations
 
@@ -75,8 +75,8 @@ def reading_scale(shape: tuple[int, ...], min_side: int, max_side: int) -> float
 
 class CNNFaceDetector(FaceDetector):
     """Faces from the detector network: each picture is read at ``reading_scale`` (its longer side ``min_side`` to
-    ``max_side``) and, unless ``small_zoom`` is None, again ``small_zoom`` times larger for faces under
-    ``SMALL_FACE`` pixels; face centres above ``threshold`` (above ``small_threshold`` in the second reading; both
+    ``max_side``) and, unless ``small_zoom`` is None, its small-face candidates are re-read ``small_zoom`` times
+    larger (``readings``); face centres above ``threshold`` (above ``small_threshold`` in the second reading; both
     default to the card's) become square boxes, overlapping ones merged at ``merge_iou``."""
 
     name = "cnn"

@@ -173,7 +173,9 @@ class CNNFaceDetector(FaceDetector):
                 for x, y in corners
             ]
         )
-        cells = self.network(patches[..., None].astype(np.float32))
+        bucket = 1 << (len(patches) - 1).bit_length()  # batch sizes in powers of two: few shapes to allocate for
+        padded = np.concatenate([patches, np.zeros((bucket - len(patches), side, side), patches.dtype)])
+        cells = self.network(padded[..., None].astype(np.float32))[: len(patches)]
         stride = side // cells.shape[1]
         found, found_scores = [], []
         for (x, y), patch_cells in zip(corners, cells, strict=True):

@@ -17,9 +17,9 @@ from facexpr.quiet import stderr_silenced
 
 #: Threads each interpreter may use: the machine's cores, at most 4 (these small networks gain nothing beyond).
 THREADS = min(4, os.cpu_count() or 1)
-#: Input shapes each network keeps an allocated interpreter for: re-allocating for a new shape costs about 10 ms
-#: (XNNPACK repacks the weights), three times the detector's own 3.4 ms on a 640x480 frame.
-KEPT_SHAPES = 4
+#: Input shapes each network keeps an allocated interpreter for: re-allocating for a new shape costs about 4-10 ms
+#: (XNNPACK repacks the weights), as much as the detector's own reading of a 640x480 frame.
+KEPT_SHAPES = 8
 
 
 class LiteRTNetwork(Network):

@@ -19,7 +19,7 @@ from expressions.inference import read_card, serving_weights, shipped_network_fi
 from expressions.presets import get_preset
 from facexpr.checksum import sha256_file
 from facexpr.errors import InvalidInputError
-from facexpr.litert import LiteRTNetwork
+from facexpr.litert import KEPT_SHAPES, LiteRTNetwork
 from facexpr.modelcard import card_beside
 from facexpr.networks import read_network
 from keypoints.crops import CropSet
@@ -90,9 +90,8 @@ def test_a_file_that_is_not_a_litert_model_is_a_clear_error(tmp_path: Path) -> N
 
 def test_a_network_read_at_many_shapes_gives_each_shape_its_own_answer(heldout_crops: CropSet) -> None:
     network = keypoints.load_model().network
-    crops = heldout_crops.crops[:5, ..., None].astype(np.float32)
-    alone = [network(crops[:count]) for count in range(1, 6)]  # five batch shapes: more than are kept allocated
-    again = [network(crops[:count]) for count in (5, 1, 3, 2, 4, 1)]
-    for count, points in zip((5, 1, 3, 2, 4, 1), again, strict=True):
-        np.testing.assert_allclose(points, alone[count - 1], atol=1e-5)
-        np.testing.assert_allclose(points[:1], alone[0], atol=1e-5)
+    counts = range(1, KEPT_SHAPES + 3)  # more batch shapes than are kept allocated
+    crops = heldout_crops.crops[: counts[-1], ..., None].astype(np.float32)
+    alone = {count: network(crops[:count]) for count in counts}
+    for count in (counts[-1], 1, 3, 2, KEPT_SHAPES, 1):
+        np.testing.assert_allclose(network(crops[:count]), alone[count], atol=1e-5)

@@ -148,21 +148,22 @@ class CNNFaceDetector(FaceDetector):
         """
         factor = reading_scale(gray.shape, self.min_side, self.max_side)
         picture = gray if factor == 1.0 else cv2.resize(gray, None, fx=factor, fy=factor, interpolation=_method(factor))
-        small_reading = self.small_zoom is not None and factor <= 1.0
-        boxes, scores = self._decode(padded_picture(picture), CANDIDATE_THRESHOLD if small_reading else self.threshold)
-        first = (boxes[scores >= self.threshold] / factor, scores[scores >= self.threshold])
-        if not small_reading:
+        zoom = self.small_zoom if factor <= 1.0 else None
+        boxes, scores = self._decode(padded_picture(picture), self.threshold if zoom is None else CANDIDATE_THRESHOLD)
+        passed = scores >= self.threshold
+        first = (boxes[passed] / factor, scores[passed])
+        if zoom is None:
             return first, (np.zeros((0, 4)), np.zeros(0))
         candidates = boxes[boxes[:, 2] < SMALL_FACE][:MAX_CANDIDATES]  # decode gives them highest score first
-        small_boxes, small_scores = self._read_patches(picture, candidates)
+        small_boxes, small_scores = self._read_patches(picture, candidates, zoom)
         return first, (small_boxes / factor, small_scores)
 
-    def _read_patches(self, picture: np.ndarray, candidates: np.ndarray) -> Boxes:
-        """Small faces found in ``small_zoom``-times enlarged patches around ``candidates`` (in ``picture``'s
-        pixels): per patch, those under ``SMALL_FACE`` pixels whose centres lie in its middle half."""
+    def _read_patches(self, picture: np.ndarray, candidates: np.ndarray, zoom: float) -> Boxes:
+        """Small faces found in ``zoom``-times enlarged patches around ``candidates`` (in ``picture``'s pixels): per
+        patch, those under ``SMALL_FACE`` pixels whose centres lie in its middle half."""
         if not len(candidates):
             return np.zeros((0, 4)), np.zeros(0)
-        half, zoom = PATCH_SIDE // 2, float(self.small_zoom or 1.0)
+        half = PATCH_SIDE // 2
         framed = cv2.copyMakeBorder(picture, half, half, half, half, cv2.BORDER_CONSTANT, value=int(picture.mean()))
         corners = np.round(candidates[:, :2] + candidates[:, 2:] / 2.0 - half).astype(int)
         corners = np.clip(corners, -half, np.array(picture.shape[::-1]) - half)

@@ -115,7 +115,8 @@ def export_detector(
     export_weights(keras.models.load_model(files.best, compile=False), model_file)
     config.save(model_file.with_suffix(".config.json"))
     network = keras.models.load_model(model_file, compile=False)
-    litert_file = export_litert(network, model_file.with_suffix(".tflite"))
+    # float32: this small network reads a frame slower from int8 weights (1.10 against 0.83 ms at 256x320).
+    litert_file = export_litert(network, model_file.with_suffix(".tflite"), weights="float32")
     chosen = choose_thresholds(litert_file, validation_images(config, data_dir))
     detector = CNNFaceDetector(litert_file, threshold=chosen["threshold"], small_threshold=chosen["small_threshold"])
     metrics = evaluate_detector(detector, data_dir, "test", files.root / "evaluation")

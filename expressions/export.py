@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ from expressions.presets import get_preset
 from facexpr.atomic import write_json
 from facexpr.datadir import FER2013, FERPLUS, dataset_file
 from facexpr.errors import DataNotFoundError
-from facexpr.modelcard import write_model_card
+from facexpr.modelcard import remeasured_note, write_model_card
 from facexpr.modelfile import export_litert, export_weights
 from facexpr.networks import read_network
 from facexpr.training import RunFiles, run_stages, staged_run_state, starting_card
@@ -103,11 +102,10 @@ def remeasure_card(
     card = json.loads(card_path.read_text())
     config = ExpressionConfig.load((card_path.parent / card["model_file"]).with_suffix(".config.json"))
     card["metrics"] = card_metrics(card_path.parent / card["litert_file"], name, config, out / name, data_dir)
-    card["remeasured"] = {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "eyes_read_by": cached_identity(dataset_file(FER2013, data_dir)) if config.aligned else None,
-        "command": f"facexpr expressions remeasure --preset {name} --data DATA",
-    }
+    card["remeasured"] = remeasured_note(
+        f"facexpr expressions remeasure --preset {name} --data DATA",
+        eyes_read_by=cached_identity(dataset_file(FER2013, data_dir)) if config.aligned else None,
+    )
     write_json(card_path, card)
     return card
 

@@ -20,6 +20,9 @@ THREADS = min(4, os.cpu_count() or 1)
 #: Input shapes each network keeps an allocated interpreter for: re-allocating for a new shape costs about 4-10 ms
 #: (XNNPACK repacks the weights), as much as the detector's own reading of a 640x480 frame.
 KEPT_SHAPES = 8
+#: How a LiteRT file holds its weights: ``int8`` (dynamic-range quantization: int8 weights, activations quantized on
+#: the fly) or ``float32`` as trained. The expression and keypoint networks read 3-5x faster from int8 files here.
+LITERT_WEIGHTS = ("int8", "float32")
 
 
 class LiteRTNetwork(Network):
@@ -80,6 +83,14 @@ class LiteRTNetwork(Network):
             interpreter.set_tensor(self._input, batch)
             interpreter.invoke()
             return interpreter.get_tensor(self._output).copy()
+
+
+def weight_format(path: str | os.PathLike[str]) -> str:
+    """How the LiteRT file at ``path`` holds its weights: ``int8`` (dynamic-range quantized) or ``float32``."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    tensors = Interpreter(model_path=str(path)).get_tensor_details()
+    return "int8" if any(tensor["dtype"] == np.int8 for tensor in tensors) else "float32"
 
 
 def _dimension(size: int) -> int | None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from facexpr.atomic import write_json
 from facexpr.checksum import sha256_file
+from facexpr.litert import weight_format
 
 
 def card_beside(model_file: str | os.PathLike[str]) -> Path:
@@ -42,6 +43,7 @@ def write_model_card(
         "model_sha256": sha256_file(model_file),
         "litert_file": litert_file.name,
         "litert_sha256": sha256_file(litert_file),
+        "litert_weights": weight_format(litert_file),
         "parameters": int(parameters),
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "data": [{"file": f.name, "sha256": sha256_file(f)} for f in data_files],
@@ -63,10 +65,16 @@ def write_model_card(
     return card
 
 
+def remeasured_note(command: str, **details: Any) -> dict[str, Any]:
+    """A card's ``remeasured`` field: when its metrics were measured again, with the network unchanged, and how."""
+    return {"date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), **details, "command": command}
+
+
 def record_litert(card: str | os.PathLike[str], litert_file: Path) -> dict[str, Any]:
     """Name the LiteRT file exported from the card's weights, with its checksum, in the card (rewritten atomically)."""
     data = json.loads(Path(card).read_text())
     data["litert_file"] = litert_file.name
     data["litert_sha256"] = sha256_file(litert_file)
+    data["litert_weights"] = weight_format(litert_file)
     write_json(card, data)
     return data

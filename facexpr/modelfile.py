@@ -12,6 +12,7 @@ import numpy as np
 
 from facexpr.atomic import write_atomic
 from facexpr.errors import DataNotFoundError, InvalidInputError
+from facexpr.litert import LITERT_WEIGHTS
 from facexpr.modelcard import record_litert
 from facexpr.quiet import stderr_silenced
 
@@ -51,18 +52,27 @@ def same_model(a: keras.Model, b: keras.Model) -> bool:
     )
 
 
-def export_litert(model: keras.Model, path: str | os.PathLike[str]) -> Path:
-    """Write ``model`` as a LiteRT ``.tflite`` file (float32, any batch size), atomically."""
+def export_litert(model: keras.Model, path: str | os.PathLike[str], weights: str = "int8") -> Path:
+    """Write ``model`` as a LiteRT ``.tflite`` file (any batch size) with ``weights`` as ``LITERT_WEIGHTS`` says,
+    atomically."""
+    if weights not in LITERT_WEIGHTS:
+        raise InvalidInputError(f"LiteRT weights are one of {', '.join(LITERT_WEIGHTS)}, not {weights!r}")
+    options = {}
+    if weights == "int8":
+        import tensorflow as tf
+
+        options["optimizations"] = [tf.lite.Optimize.DEFAULT]
     with stderr_silenced():  # the converter's MLIR and absl lines
-        return write_atomic(path, lambda tmp: model.export(str(tmp), format="litert", verbose=False))
+        return write_atomic(path, lambda tmp: model.export(str(tmp), format="litert", verbose=False, **options))
 
 
-def write_litert_beside(keras_file: str | os.PathLike[str]) -> tuple[Path, list[Path]]:
-    """Export the Keras model in ``keras_file`` as ``<same name>.tflite`` beside it, and record that file in every
-    model card of the folder that names these weights; returns the LiteRT file and the cards updated."""
+def write_litert_beside(keras_file: str | os.PathLike[str], weights: str = "int8") -> tuple[Path, list[Path]]:
+    """Export the Keras model in ``keras_file`` as ``<same name>.tflite`` beside it (``weights`` as
+    ``export_litert`` takes them), and record that file in every model card of the folder that names these weights;
+    returns the LiteRT file and the cards updated."""
     keras_file = Path(keras_file)
     litert_file = export_litert(
-        read_model(keras_file, "Keras model", "Name a .keras file."), keras_file.with_suffix(".tflite")
+        read_model(keras_file, "Keras model", "Name a .keras file."), keras_file.with_suffix(".tflite"), weights
     )
     cards = [
         card

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
 
 import keras
 
+from facexpr.atomic import write_json
 from facexpr.datadir import WILD_FACES_68, YOUTUBE_FACES_KEYPOINTS, dataset_file
-from facexpr.modelcard import card_beside, write_model_card
+from facexpr.errors import DataNotFoundError
+from facexpr.modelcard import card_beside, remeasured_note, write_model_card
 from facexpr.modelfile import export_litert, export_weights
 from facexpr.networks import read_network
 from facexpr.training import RunFiles, run_stages, staged_run_state
@@ -38,13 +41,7 @@ def export_run(
     config.save(model_file.parent / "config.json")
     network = keras.models.load_model(model_file, compile=False)
     litert_file = export_litert(network, model_file.with_suffix(".tflite"))
-    runtime = read_network(litert_file, "keypoints model", "")  # measured as users run it
-    reader = KeypointModel.trained_with(runtime, config)
-    metrics = {}
-    for faces, key in CARD_METRICS.items():
-        crops = split_crops(config, data_dir, faces=faces)
-        heldout = evaluate_model(reader, crops, title=heldout_title("test", faces), grouped_by=GROUPED_BY[faces])
-        metrics[key], metrics[f"{key}_single_read"] = heldout, heldout.pop("single_read")
+    metrics = card_metrics(litert_file, config, data_dir)
     return write_model_card(
         card_file or card_beside(model_file),
         name="facexpr keypoints (15 Kaggle keypoints, 96x96 gray)",
@@ -65,3 +62,30 @@ def export_run(
             "config.label_offset_px) and with each face read once (tta=False)."
         ),
     )
+
+
+def card_metrics(
+    litert_file: Path, config: KeypointConfig, data_dir: str | os.PathLike[str] | None
+) -> dict[str, dict[str, Any]]:
+    """A card's held-out measurements of the LiteRT network, read as users run it (``CARD_METRICS``)."""
+    reader = KeypointModel.trained_with(read_network(litert_file, "keypoints model", ""), config)
+    metrics = {}
+    for faces, key in CARD_METRICS.items():
+        crops = split_crops(config, data_dir, faces=faces)
+        heldout = evaluate_model(reader, crops, title=heldout_title("test", faces), grouped_by=GROUPED_BY[faces])
+        metrics[key], metrics[f"{key}_single_read"] = heldout, heldout.pop("single_read")
+    return metrics
+
+
+def remeasure_card(data_dir: str | os.PathLike[str] | None = None, model_file: Path = MODEL_FILE) -> dict[str, Any]:
+    """Re-measure the card beside ``model_file`` (default the shipped weights) on the LiteRT file it names, the
+    network unchanged: after that file was re-exported (``facexpr export-litert``). Returns the rewritten card."""
+    card_path = card_beside(model_file)
+    if not card_path.is_file():
+        raise DataNotFoundError(f"{model_file.name} has no card to re-measure ({card_path})")
+    card = json.loads(card_path.read_text())
+    config = KeypointConfig.load(model_file.parent / "config.json")
+    card["metrics"] = card_metrics(card_path.parent / card["litert_file"], config, data_dir)
+    card["remeasured"] = remeasured_note("facexpr keypoints remeasure --data DATA")
+    write_json(card_path, card)
+    return card

@@ -85,7 +85,7 @@ def test_ignored_cells_carry_no_loss_and_the_truth_costs_least() -> None:
 @pytest.mark.parametrize("stride", [8, 4])
 def test_litert_reads_pictures_of_any_size(tmp_path: Path, stride: int) -> None:
     model = build_detector(TINY.replace(stride=stride))
-    litert = LiteRTNetwork(export_litert(model, tmp_path / "tiny.tflite"))
+    litert = LiteRTNetwork(export_litert(model, tmp_path / "tiny.tflite", weights="float32"))
     keras_network = CompiledModel(model)
     for height, width in ((128, 192), (64, 256), (128, 192)):
         picture = np.random.default_rng(height).uniform(0, 255, (1, height, width, 1)).astype(np.float32)
@@ -124,6 +124,7 @@ def test_quick_training_and_export(tmp_path: Path, data_dir: Path, youtube_table
     assert (run / "best.keras").is_file() and config["widths"][0] == 4 and config["stride"] == 4
     card = export_detector(run, "facexpr detect train --quick", data, weights_dir=tmp_path / "weights")
     assert 0.0 < card["threshold"] < 1.0 and card["metrics"]["part"] == "test"
+    assert card["litert_weights"] == "float32"  # the detector reads faster from float weights
     assert set(card["metrics"]["sets"]) == {"wild-faces-68", "youtube-faces"}
     detector = CNNFaceDetector(tmp_path / "weights" / "detector.tflite", threshold=card["threshold"])
     assert isinstance(detector.detect(cv2.cvtColor(sample_photo(), cv2.COLOR_RGB2GRAY)), list)

@@ -1,5 +1,6 @@
-"""The LiteRT runtime reads as Keras does: each shipped network gives the same keypoints, probabilities, labels and
-report accuracy from its ``.tflite`` file as from its ``.keras`` weights, and the cards name both files."""
+"""The LiteRT runtime reads as Keras does: each shipped network gives nearly the same keypoints, probabilities and
+labels from its ``.tflite`` file (int8 weights for the expression and keypoint networks) as from its ``.keras``
+weights, its card's report accuracy, and the cards name both files and how the LiteRT file holds its weights."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from expressions.inference import read_card, serving_weights, shipped_network_fi
 from expressions.presets import get_preset
 from facexpr.checksum import sha256_file
 from facexpr.errors import InvalidInputError
-from facexpr.litert import KEPT_SHAPES, LiteRTNetwork
+from facexpr.litert import KEPT_SHAPES, LITERT_WEIGHTS, LiteRTNetwork, weight_format
 from facexpr.modelcard import card_beside
 from facexpr.networks import read_network
 from keypoints.crops import CropSet
@@ -35,6 +36,7 @@ def test_cards_name_the_litert_file_beside_the_keras_weights(card: Path) -> None
     litert = card.parent / written["litert_file"]
     assert litert.suffix == ".tflite" and litert.stem == Path(written["model_file"]).stem
     assert written["litert_sha256"] == sha256_file(litert)
+    assert written["litert_weights"] == weight_format(litert) == "int8"  # the quantized file the runtime reads
     assert litert.stat().st_size < 20 * 2**20
 
 
@@ -46,7 +48,8 @@ def test_shipped_models_run_on_litert() -> None:
 def test_litert_keypoints_match_keras_on_real_faces(heldout_crops: CropSet) -> None:
     lite = keypoints.predict(heldout_crops.crops)
     keras_points = keypoints.load_model(str(MODEL_FILE)).predict(heldout_crops.crops)
-    assert np.abs(lite - keras_points).max() < 0.05  # pixels of the 96x96 crop
+    # int8 weights move a point by hundredths of a pixel of the 96x96 crop (validation RMSE unchanged, docs/models.md)
+    assert np.abs(lite - keras_points).mean() < 0.05 and np.abs(lite - keras_points).max() < 0.5
 
 
 @pytest.mark.parametrize("preset", SHIPPED)
@@ -56,8 +59,9 @@ def test_litert_expressions_match_keras_on_real_faces(preset: str, data_dir: Pat
     # Both networks as they read (a model named by its file gets no calibration and no abstention).
     lite_labels, lite = expressions.load_model(preset, str(shipped_network_file(preset))).predict(chosen)
     keras_labels, keras_probs = expressions.load_model(preset, str(serving_weights(preset))).predict(chosen)
-    assert np.abs(lite - keras_probs).max() < 1e-3
-    assert lite_labels == keras_labels
+    # int8 weights move a probability by at most ~0.02 here, and change the label of at most 1% of the faces
+    assert np.abs(lite - keras_probs).max() < 0.05 and np.abs(lite - keras_probs).mean() < 0.01
+    assert np.mean(np.array(lite_labels) != np.array(keras_labels)) <= 0.01
 
 
 @pytest.mark.parametrize("preset", SHIPPED)
@@ -86,6 +90,23 @@ def test_a_file_that_is_not_a_litert_model_is_a_clear_error(tmp_path: Path) -> N
     bad.write_bytes(b"not a flatbuffer")
     with pytest.raises(InvalidInputError, match="not a readable keypoints model"):
         read_network(bad, "keypoints model", "")
+
+
+def test_export_writes_the_weights_asked_for(tmp_path: Path) -> None:
+    import keras
+
+    from facexpr.modelfile import export_litert
+
+    # the converter leaves tensors under 1024 weights in float32: the second convolution has 18,432
+    layers = [keras.layers.Conv2D(64, 3), keras.layers.Conv2D(32, 3), keras.layers.GlobalAveragePooling2D()]
+    model = keras.Sequential([keras.Input((16, 16, 1)), *layers])
+    batch = np.random.default_rng(0).uniform(0, 1, (4, 16, 16, 1)).astype(np.float32)
+    for weights, tolerance in zip(LITERT_WEIGHTS, (0.05, 1e-5), strict=True):
+        network = LiteRTNetwork(export_litert(model, tmp_path / f"{weights}.tflite", weights))
+        assert weight_format(network.path) == weights
+        np.testing.assert_allclose(network(batch), keras.ops.convert_to_numpy(model(batch)), atol=tolerance)
+    with pytest.raises(InvalidInputError, match="int8, float32"):
+        export_litert(model, tmp_path / "int4.tflite", "int4")
 
 
 def test_a_network_read_at_many_shapes_gives_each_shape_its_own_answer(heldout_crops: CropSet) -> None:

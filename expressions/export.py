@@ -17,7 +17,7 @@ from expressions.presets import get_preset
 from facexpr.atomic import write_json
 from facexpr.datadir import FER2013, FERPLUS, dataset_file
 from facexpr.errors import DataNotFoundError
-from facexpr.modelcard import remeasured_note, write_model_card
+from facexpr.modelcard import kept_litert_weights, remeasured_note, write_model_card
 from facexpr.modelfile import export_litert, export_weights
 from facexpr.networks import read_network
 from facexpr.training import RunFiles, run_stages, staged_run_state, starting_card
@@ -43,12 +43,13 @@ def export_run(
     export_weights(keras.models.load_model(files.best, compile=False), model_file)
     config.save(model_file.with_suffix(".config.json"))
     network = keras.models.load_model(model_file, compile=False)
-    litert_file = export_litert(network, model_file.with_suffix(".tflite"))
+    card_path = card_file(served, weights_dir)
+    litert_file = export_litert(network, model_file.with_suffix(".tflite"), kept_litert_weights(card_path))
     metrics = card_metrics(litert_file, served, config, files.root / "evaluation" / served, data_dir)
     stages = run_stages(files, config.init_from)
     data_files = [dataset_file(FER2013, data_dir)] + ([dataset_file(FERPLUS, data_dir)] if used_ferplus(stages) else [])
     return write_model_card(
-        card_file(served, weights_dir),
+        card_path,
         name=f"facexpr expressions ({served}: {', '.join(get_preset(served).classes)})",
         model_file=model_file,
         parameters=network.count_params(),

@@ -10,7 +10,7 @@ from typing import Any
 
 from facexpr.atomic import write_json
 from facexpr.checksum import sha256_file
-from facexpr.litert import weight_format
+from facexpr.litert import LITERT_WEIGHTS, weight_format
 
 
 def card_beside(model_file: str | os.PathLike[str]) -> Path:
@@ -63,6 +63,14 @@ def write_model_card(
     }
     write_json(path, card)
     return card
+
+
+def kept_litert_weights(card: str | os.PathLike[str]) -> str:
+    """The LiteRT weight format a model keeps when exported again: the one its card names (``litert_weights``, chosen
+    by measurement), else int8."""
+    path = Path(card)
+    recorded = json.loads(path.read_text()).get("litert_weights") if path.is_file() else None
+    return recorded or LITERT_WEIGHTS[0]
 
 
 def remeasured_note(command: str, **details: Any) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import numpy as np
 from facexpr.atomic import write_atomic
 from facexpr.errors import DataNotFoundError, InvalidInputError
 from facexpr.litert import LITERT_WEIGHTS
-from facexpr.modelcard import record_litert
+from facexpr.modelcard import kept_litert_weights, record_litert
 from facexpr.quiet import stderr_silenced
 
 
@@ -66,19 +66,21 @@ def export_litert(model: keras.Model, path: str | os.PathLike[str], weights: str
         return write_atomic(path, lambda tmp: model.export(str(tmp), format="litert", verbose=False, **options))
 
 
-def write_litert_beside(keras_file: str | os.PathLike[str], weights: str = "int8") -> tuple[Path, list[Path]]:
-    """Export the Keras model in ``keras_file`` as ``<same name>.tflite`` beside it (``weights`` as
-    ``export_litert`` takes them), and record that file in every model card of the folder that names these weights;
-    returns the LiteRT file and the cards updated."""
+def write_litert_beside(keras_file: str | os.PathLike[str], weights: str | None = None) -> tuple[Path, list[Path]]:
+    """Export the Keras model in ``keras_file`` as ``<same name>.tflite`` beside it, and record that file in every
+    model card of the folder that names these weights; returns the LiteRT file and the cards updated. ``weights``
+    (``LITERT_WEIGHTS``) defaults to the format those cards name, else int8."""
     keras_file = Path(keras_file)
-    litert_file = export_litert(
-        read_model(keras_file, "Keras model", "Name a .keras file."), keras_file.with_suffix(".tflite"), weights
-    )
     cards = [
         card
         for card in sorted(keras_file.parent.glob("*.card.json"))
         if json.loads(card.read_text()).get("model_file") == keras_file.name
     ]
+    litert_file = export_litert(
+        read_model(keras_file, "Keras model", "Name a .keras file."),
+        keras_file.with_suffix(".tflite"),
+        weights or (kept_litert_weights(cards[0]) if cards else LITERT_WEIGHTS[0]),
+    )
     for card in cards:
         record_litert(card, litert_file)
     return litert_file, cards

@@ -12,7 +12,7 @@ import keras
 from facexpr.atomic import write_json
 from facexpr.datadir import WILD_FACES_68, YOUTUBE_FACES_KEYPOINTS, dataset_file
 from facexpr.errors import DataNotFoundError
-from facexpr.modelcard import card_beside, remeasured_note, write_model_card
+from facexpr.modelcard import card_beside, kept_litert_weights, remeasured_note, write_model_card
 from facexpr.modelfile import export_litert, export_weights
 from facexpr.networks import read_network
 from facexpr.training import RunFiles, run_stages, staged_run_state
@@ -40,10 +40,11 @@ def export_run(
     export_weights(keras.models.load_model(files.best, compile=False), model_file)
     config.save(model_file.parent / "config.json")
     network = keras.models.load_model(model_file, compile=False)
-    litert_file = export_litert(network, model_file.with_suffix(".tflite"))
+    card_path = card_file or card_beside(model_file)
+    litert_file = export_litert(network, model_file.with_suffix(".tflite"), kept_litert_weights(card_path))
     metrics = card_metrics(litert_file, config, data_dir)
     return write_model_card(
-        card_file or card_beside(model_file),
+        card_path,
         name="facexpr keypoints (15 Kaggle keypoints, 96x96 gray)",
         model_file=model_file,
         parameters=network.count_params(),

@@ -24,9 +24,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     command.add_argument(
         "--weights",
         choices=LITERT_WEIGHTS,
-        default=LITERT_WEIGHTS[0],
-        help="int8 (default): dynamic-range quantized, 3-5x faster for the expression and keypoint networks; "
-        "float32: as trained",
+        help="int8: dynamic-range quantized, 3-5x faster; float32: as trained (default: the format each model's card "
+        "names, else int8)",
     )
 
 

@@ -36,7 +36,9 @@ def test_cards_name_the_litert_file_beside_the_keras_weights(card: Path) -> None
     litert = card.parent / written["litert_file"]
     assert litert.suffix == ".tflite" and litert.stem == Path(written["model_file"]).stem
     assert written["litert_sha256"] == sha256_file(litert)
-    assert written["litert_weights"] == weight_format(litert) == "int8"  # the quantized file the runtime reads
+    # int8 where it measured as good as float32 on both FER2013 test splits; fer7 lost there (17 against 3 faces)
+    expected = "float32" if card.name == "fer7.card.json" else "int8"
+    assert written["litert_weights"] == weight_format(litert) == expected
     assert litert.stat().st_size < 20 * 2**20
 
 
@@ -95,7 +97,7 @@ def test_a_file_that_is_not_a_litert_model_is_a_clear_error(tmp_path: Path) -> N
 def test_export_writes_the_weights_asked_for(tmp_path: Path) -> None:
     import keras
 
-    from facexpr.modelfile import export_litert
+    from facexpr.modelfile import export_litert, write_litert_beside
 
     # the converter leaves tensors under 1024 weights in float32: the second convolution has 18,432
     layers = [keras.layers.Conv2D(64, 3), keras.layers.Conv2D(32, 3), keras.layers.GlobalAveragePooling2D()]
@@ -107,6 +109,12 @@ def test_export_writes_the_weights_asked_for(tmp_path: Path) -> None:
         np.testing.assert_allclose(network(batch), keras.ops.convert_to_numpy(model(batch)), atol=tolerance)
     with pytest.raises(InvalidInputError, match="int8, float32"):
         export_litert(model, tmp_path / "int4.tflite", "int4")
+    # exported again, a model keeps the format its card names
+    model.save(tmp_path / "tiny.keras")
+    card = tmp_path / "tiny.card.json"
+    card.write_text(json.dumps({"model_file": "tiny.keras", "litert_weights": "float32"}))
+    litert, cards = write_litert_beside(tmp_path / "tiny.keras")
+    assert cards == [card] and weight_format(litert) == json.loads(card.read_text())["litert_weights"] == "float32"
 
 
 def test_a_network_read_at_many_shapes_gives_each_shape_its_own_answer(heldout_crops: CropSet) -> None:

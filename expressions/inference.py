@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from facexpr.batches import as_float_batch
 from facexpr.errors import InvalidInputError
 from facexpr.networks import Network, as_network, read_network
 
+logger = logging.getLogger("facexpr")
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 #: OpenCV's BGR-to-gray weights.
 BGR_TO_GRAY = np.array([0.114, 0.587, 0.299], dtype=np.float32)
@@ -214,10 +216,12 @@ def _cached_model(
 
 def is_aligned(model_file: Path) -> bool:
     """Whether the network in ``model_file`` was trained on aligned faces, by the config saved beside it
-    (``<name>.config.json`` of shipped weights, a run's ``config.json``); no config: unaligned."""
+    (``<name>.config.json`` of shipped weights, a run's ``config.json``); no config: unaligned, with a warning (an
+    aligned network read on unaligned crops reads turned faces worse)."""
     for config in (model_file.with_suffix(".config.json"), model_file.parent / "config.json"):
         if config.is_file():
             return bool(json.loads(config.read_text()).get("aligned", False))
+    logger.warning("%s: no config (%s.config.json, config.json) beside it; read unaligned", model_file, model_file.stem)
     return False
 
 

@@ -69,3 +69,15 @@ def test_cards_choose_the_weights_that_serve_a_preset(tmp_path: Path, monkeypatc
 def test_shipped_seven_class_model_serves_fer5_neutral() -> None:
     model = expressions.load_model("fer5-neutral")
     assert model.classes == get_preset("fer5-neutral").classes and model.network.output_shape[-1] == 7
+
+
+def test_a_model_read_without_its_config_is_read_unaligned_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    shipped = inference.shipped_network_file("fer5")
+    assert inference.is_aligned(shipped)  # the shipped fer5 reads aligned faces, as its config says
+    copy = tmp_path / "fer5.tflite"
+    copy.write_bytes(shipped.read_bytes())
+    with caplog.at_level("WARNING", logger="facexpr"):
+        assert not inference.is_aligned(copy)
+    assert "no config" in caplog.text and "read unaligned" in caplog.text

@@ -28,7 +28,7 @@ from keypoints.crops import CropSet
 from keypoints.inference import MODEL_FILE
 
 SHIPPED = shipped_presets()
-CARDS = [card_beside(file) for file in (MODEL_FILE, DETECTOR_FILE, *(serving_weights(preset) for preset in SHIPPED))]
+CARDS = [card_beside(file) for file in dict.fromkeys((MODEL_FILE, DETECTOR_FILE, *map(serving_weights, SHIPPED)))]
 #: The cards whose LiteRT files stay float32: fer7 read PrivateTest worse in int8, the detector slower.
 FLOAT32_CARDS = {"fer7.card.json", "detector.card.json"}
 

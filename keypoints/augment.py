@@ -18,12 +18,13 @@ class KeypointAugmenter:
         self.photometric = Photometric(config.brightness, config.contrast, config.blur_prob, config.noise_prob)
 
     def __call__(
-        self, context: np.ndarray, keypoints: np.ndarray, rng: np.random.Generator
+        self, context: np.ndarray, keypoints: np.ndarray, rng: np.random.Generator, face_set: str = "youtube"
     ) -> tuple[np.ndarray, np.ndarray]:
-        """One augmented face (float32, 0..255) and its keypoints from a context crop and context keypoints."""
+        """One augmented face (float32, 0..255) and its keypoints from a context crop and context keypoints of
+        ``face_set`` (whose labels' offset a flip keeps)."""
         c = self.config
         if rng.random() < c.flip_prob:
-            context, keypoints = mirror(context, keypoints, c.label_offset_px)
+            context, keypoints = mirror(context, keypoints, c.offset_for(face_set))
         shift = rng.uniform(-c.shift, c.shift, size=2) * c.input_size
         matrix = similarity_matrix(
             context.shape[0],

@@ -52,6 +52,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "crop px, a model's config.json (its offset), or the per_keypoint.csv of `evaluate --split train` on a model "
         "trained with --flip-prob 0",
     )
+    train.add_argument(
+        "--label-offset-faces",
+        nargs="+",
+        choices=FACE_SETS,
+        metavar="SET",
+        help="the face sets whose labels carry --label-offset (default: every set trained on)",
+    )
+    train.add_argument(
+        "--balance-faces",
+        action="store_true",
+        help="repeat each face set's training faces to as many as the largest set's every epoch",
+    )
     train.add_argument("--no-evaluate", action="store_true", help="skip the held-out evaluation at the end")
 
     evaluate = add_command(
@@ -163,6 +175,8 @@ def _train(args: argparse.Namespace) -> int:
         scale_range=(1.0 - args.scale, 1.0 + args.scale),
         flip_prob=args.flip_prob,
         label_offset_px=parse_label_offset(args.label_offset),
+        label_offset_faces=tuple(args.label_offset_faces) if args.label_offset_faces else None,
+        balance_faces=args.balance_faces,
         faces=tuple(args.faces),
         detector=args.detector,
     )

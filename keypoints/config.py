@@ -43,6 +43,11 @@ class KeypointConfig(JsonConfig):
     # the habit (keypoints.geometry.mirror_keypoints). YouTube-Faces labels are not mirror-symmetric: a model
     # trained with plain flips predicts 0.90 px left of them on its own training people.
     label_offset_px: float | tuple[tuple[float, float], ...] = 0.0
+    # The face sets whose labels carry that offset (None: every set). wild-faces-68's hand-placed 300-W points do
+    # not share YouTube-Faces' habit; a model trained so learns it per kind of picture, and mirror averaging then
+    # reads each face's own habit (``KeypointModel.per_face_habit``).
+    label_offset_faces: tuple[str, ...] | None = None
+    balance_faces: bool = False  # each face set's training faces repeated to as many as the largest set's per epoch
     rotation_deg: float = 18.0
     shift: float = 0.06  # fraction of the crop side
     scale_range: tuple[float, float] = (0.88, 1.12)
@@ -50,6 +55,16 @@ class KeypointConfig(JsonConfig):
     contrast: float = 0.3  # multiplicative range 1 +- contrast
     blur_prob: float = 0.25
     noise_prob: float = 0.2
+
+    @property
+    def habit_varies(self) -> bool:
+        """Whether the label offset holds for some trained face sets only (the habit then varies by face)."""
+        return self.label_offset_faces is not None and set(self.label_offset_faces) != set(self.faces)
+
+    def offset_for(self, face_set: str) -> float | tuple[tuple[float, float], ...]:
+        """The label offset of one face set's labels."""
+        carries = self.label_offset_faces is None or face_set in self.label_offset_faces
+        return self.label_offset_px if carries else 0.0
 
     def __post_init__(self) -> None:
         """Reject out-of-range values as soon as the config is made, before any data loads."""
@@ -71,6 +86,11 @@ class KeypointConfig(JsonConfig):
         unknown = [name for name in self.faces if name not in FACE_SETS]
         if not self.faces or unknown:
             raise InvalidInputError(f"KeypointConfig.faces must name some of {tuple(FACE_SETS)}, not {self.faces!r}")
+        if self.label_offset_faces is not None and not set(self.label_offset_faces) <= set(self.faces):
+            raise InvalidInputError(
+                f"KeypointConfig.label_offset_faces must name some of the trained sets {self.faces!r}, "
+                f"not {self.label_offset_faces!r}"
+            )
         if self.detector not in DETECTORS:
             raise InvalidInputError(f"KeypointConfig.detector must be one of {sorted(DETECTORS)}: {self.detector!r}")
         low, high = self.scale_range

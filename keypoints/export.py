@@ -60,7 +60,8 @@ def export_run(
             "on. Test = a seeded 15% of the people (YouTube-Faces) and of the photos (wild-faces-68) (split_seed), "
             "never trained on or used for checkpoint selection. RMSE in pixels of the 96x96 crop; metrics as "
             "keypoints.predict gives them (each face averaged with its mirror image, mapped back with "
-            "config.label_offset_px) and with each face read once (tta=False)."
+            "config.label_offset_px, as much of it as the face's two reads show where config.label_offset_faces "
+            "names some sets only) and with each face read once (tta=False)."
         ),
     )
 

@@ -30,10 +30,14 @@ class KeypointModel:
     averages each face with its mirror image.
 
     ``label_offset`` is how the labels the network learnt sit off the features (``KeypointConfig.label_offset_px``):
-    mirror averaging needs it to map the mirrored face's points back.
+    mirror averaging needs it to map the mirrored face's points back. With ``per_face_habit`` (a network trained on
+    face sets whose labels differ in that habit) each face's read and mirror read say how strongly the network
+    applies the offset to it, and mirror averaging keeps that much of it.
     """
 
-    def __init__(self, model: Network | Any, tta: bool = True, label_offset: LabelOffset = 0.0) -> None:
+    def __init__(
+        self, model: Network | Any, tta: bool = True, label_offset: LabelOffset = 0.0, per_face_habit: bool = False
+    ) -> None:
         network = as_network(model)
         outputs = int(network.output_shape[-1])
         if outputs != 2 * NUM_KEYPOINTS:
@@ -45,11 +49,12 @@ class KeypointModel:
         self.size = int(network.input_shape[1])
         self.tta = tta
         self.label_offset = label_offset
+        self.per_face_habit = per_face_habit
 
     @classmethod
     def trained_with(cls, model: Network | Any, config: KeypointConfig, tta: bool = True) -> KeypointModel:
         """``model`` read with the label offset of the config it was trained with."""
-        return cls(model, tta=tta, label_offset=config.label_offset_px)
+        return cls(model, tta=tta, label_offset=config.label_offset_px, per_face_habit=config.habit_varies)
 
     def predict(self, faces: np.ndarray) -> np.ndarray:
         """(N, size, size[, 1]) gray faces (uint8, or float in 0..1 or 0..255) to (N, 15, 2) crop pixels."""
@@ -62,8 +67,15 @@ class KeypointModel:
         return points[: len(batch)], points[len(batch) :]
 
     def average_mirror(self, points: np.ndarray, points_on_mirror: np.ndarray) -> np.ndarray:
-        """Each face's points averaged with its mirror image's, mapped back with the labels' offset."""
-        return (points + mirror_keypoints(points_on_mirror, self.size, self.label_offset)) / 2.0
+        """Each face's points averaged with its mirror image's, mapped back with the labels' offset (with
+        ``per_face_habit``, scaled per face by least squares to how the two reads differ)."""
+        if not self.per_face_habit:
+            return (points + mirror_keypoints(points_on_mirror, self.size, self.label_offset)) / 2.0
+        plain = mirror_keypoints(points_on_mirror, self.size, 0.0)
+        habit = mirror_keypoints(points_on_mirror, self.size, self.label_offset) - plain  # the same for every face
+        energy = float(np.sum(habit[0] ** 2))
+        strength = np.einsum("nkc,nkc->n", points - plain, habit) / energy if energy > 0 else np.zeros(len(points))
+        return (points + plain + strength[:, None, None] * habit) / 2.0
 
     def prepare(self, faces: np.ndarray) -> np.ndarray:
         """The network's float32 input batch for ``faces`` (with their mirror images appended when ``tta``)."""

@@ -28,15 +28,18 @@ QUICK_TRAIN, QUICK_VAL = 96, 32
 class AugmentedFaces(ShuffledBatches):
     """Batches of freshly augmented training faces and scaled targets, reshuffled every epoch."""
 
-    def __init__(self, crops: CropSet, config: KeypointConfig) -> None:
+    def __init__(self, crops: CropSet, config: KeypointConfig, face_sets: np.ndarray) -> None:
         super().__init__(len(crops), config.batch_size, config.seed)
         self.context = crops.context
         self.keypoints = crops.context_keypoints()
+        self.face_sets = face_sets
         self.config = config
         self.augment = KeypointAugmenter(config)
 
     def make_batch(self, rows: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        faces, points = zip(*(self.augment(self.context[i], self.keypoints[i], rng) for i in rows), strict=True)
+        faces, points = zip(
+            *(self.augment(self.context[i], self.keypoints[i], rng, self.face_sets[i]) for i in rows), strict=True
+        )
         return np.stack(faces)[..., None], encode(np.stack(points), self.config.input_size)
 
 
@@ -91,6 +94,14 @@ def training_crops(
     return CropSet.concat(sets), joined, face_sets
 
 
+def balanced_rows(rows: np.ndarray, face_sets: np.ndarray) -> np.ndarray:
+    """``rows`` with each face set's rows repeated (whole times, then a leading part) to as many as the largest
+    set has."""
+    parts = [rows[face_sets[rows] == name] for name in dict.fromkeys(face_sets[rows])]
+    largest = max(len(part) for part in parts)
+    return np.concatenate([np.resize(part, largest) for part in parts])
+
+
 def compiled_model(config: KeypointConfig, steps_per_epoch: int) -> keras.Model:
     """A fresh model compiled with AdamW on a warm-up + cosine schedule and the configured masked loss."""
     model = build_model(config)
@@ -129,7 +140,9 @@ def train(
             np.concatenate([rows[face_sets[rows] == name][: limit // len(names)] for name in names])
             for rows, limit in ((train_rows, QUICK_TRAIN), (val_rows, QUICK_VAL))
         )
-    train_data = AugmentedFaces(crops.subset(train_rows), config)
+    if config.balance_faces:
+        train_rows = balanced_rows(train_rows, face_sets)
+    train_data = AugmentedFaces(crops.subset(train_rows), config, face_sets[train_rows])
     val_faces, val_points = crops.crops[val_rows], crops.keypoints[val_rows]
     val_data = (val_faces[..., None].astype(np.float32), encode(val_points, config.input_size))
     validate = MirrorAveragedPixelMSE(val_faces, val_points, config)

@@ -18,6 +18,7 @@ from keypoints.config import KeypointConfig
 from keypoints.datasets import person_of
 from keypoints.evaluate import evaluate_run, parse_label_offset, split_crops
 from keypoints.export import export_run
+from keypoints.geometry import mirror_keypoints
 from keypoints.inference import MODEL_FILE, KeypointModel, config_for, load_model
 from keypoints.metrics import keypoint_metrics, rmse_difference_interval, rmse_interval
 from keypoints.model import build_model
@@ -233,3 +234,19 @@ def test_model_card_matches_shipped_weights() -> None:
 def test_predict_rejects_bad_batches(faces: object, message: str) -> None:
     with pytest.raises(InvalidInputError, match=message):
         keypoints.predict(faces)  # type: ignore[arg-type]
+
+
+def test_mirror_averaging_keeps_each_faces_own_habit() -> None:
+    network = build_model(KeypointConfig(stage_filters=(8, 16), blocks_per_stage=(1, 1)))
+    config = KeypointConfig(faces=("youtube", "wild"), label_offset_px=1.2, label_offset_faces=("youtube",))
+    reader = KeypointModel.trained_with(network, config)
+    assert reader.per_face_habit
+    features = np.random.default_rng(4).uniform(20, 76, (2, 15, 2)).astype(np.float32)
+    habit = np.array([1.2, 0.0], dtype=np.float32)
+    # a network that reads the habit into the first face (a video frame) and not into the second (a photo)
+    strength = np.array([1.0, 0.0], dtype=np.float32)[:, None, None]
+    points = features + strength * habit
+    points_on_mirror = mirror_keypoints(features, 96) + strength * habit
+    assert np.allclose(reader.average_mirror(points, points_on_mirror), points, atol=1e-4)
+    fixed = KeypointModel(network, label_offset=1.2).average_mirror(points, points_on_mirror)
+    assert np.abs(fixed[1] - points[1]).max() > 1.0  # one habit for every face moves the photo's points

@@ -6,9 +6,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from detection.detectors import Detection, HaarFaceDetector
 from facexpr.crop import KEYPOINT_CROP, CropRule
+from facexpr.errors import InvalidInputError
 from keypoints.augment import KeypointAugmenter
 from keypoints.config import KeypointConfig
 from keypoints.constants import KEYPOINT_NAMES
@@ -17,6 +19,7 @@ from keypoints.datasets import load_youtube_faces, person_of
 from keypoints.geometry import mirror, mirror_keypoints
 from keypoints.metrics import mirror_habit
 from keypoints.split import split_by_person
+from keypoints.train import balanced_rows
 
 
 def test_split_keeps_every_person_on_one_side(youtube_table: pd.DataFrame) -> None:
@@ -152,3 +155,40 @@ def test_keypoints_evaluate_reads_wild_photos(
     overall = json.loads((out / "metrics.json").read_text())["overall"]
     assert 0 < overall["faces"] < sum(len(p.centres) for p in chosen)  # the held-out photos' faces only
     assert 0.0 < overall["nme"] < 0.5
+
+
+def test_flips_keep_the_offset_of_each_face_sets_labels_only() -> None:
+    config = KeypointConfig(
+        faces=("youtube", "wild"),
+        label_offset_px=0.9,
+        label_offset_faces=("youtube",),
+        flip_prob=1.0,
+        rotation_deg=0,
+        shift=0,
+        scale_range=(1.0, 1.0),
+        brightness=0,
+        contrast=0,
+        blur_prob=0,
+        noise_prob=0,
+    )
+    augment = KeypointAugmenter(config)
+    image = np.zeros((144, 144), dtype=np.uint8)
+    points = np.random.default_rng(3).uniform(40, 100, (15, 2)).astype(np.float32)
+    _, youtube = augment(image, points, np.random.default_rng(0), "youtube")
+    _, wild = augment(image, points, np.random.default_rng(0), "wild")
+    assert np.allclose(youtube - wild, [1.8, 0.0], atol=1e-4)  # the habit kept: 2 x 0.9 px in x after a mirror
+    assert np.allclose(wild, mirror_keypoints(points, 144) - 24, atol=1e-4)
+
+
+def test_label_offset_faces_must_be_trained_sets() -> None:
+    assert not KeypointConfig(faces=("youtube", "wild")).habit_varies
+    assert KeypointConfig(faces=("youtube", "wild"), label_offset_faces=("youtube",)).habit_varies
+    with pytest.raises(InvalidInputError, match="label_offset_faces"):
+        KeypointConfig(faces=("youtube",), label_offset_faces=("wild",))
+
+
+def test_balanced_rows_repeat_the_smaller_set() -> None:
+    face_sets = np.array(["youtube"] * 7 + ["wild"] * 3)
+    rows = balanced_rows(np.arange(10), face_sets)
+    assert (face_sets[rows] == "youtube").sum() == (face_sets[rows] == "wild").sum() == 7
+    assert set(rows) == set(range(10))

@@ -14,7 +14,7 @@ from facexpr.batches import as_float_batch
 from facexpr.errors import InvalidInputError
 from facexpr.networks import Network, as_network, read_network
 from keypoints.config import KeypointConfig
-from keypoints.constants import NUM_KEYPOINTS
+from keypoints.constants import EYE_CENTRES, NUM_KEYPOINTS
 from keypoints.geometry import LabelOffset, mirror_keypoints
 from keypoints.targets import decode
 
@@ -59,6 +59,22 @@ class KeypointModel:
     def predict(self, faces: np.ndarray) -> np.ndarray:
         """(N, size, size[, 1]) gray faces (uint8, or float in 0..1 or 0..255) to (N, 15, 2) crop pixels."""
         return self.finish(self.network(self.prepare(faces)))
+
+    def predict_with_eyes(self, faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``predict``'s points and the (N, 2, 2) eye centres that align the faces (crop pixels), from one call.
+
+        The eyes keep one habit for every face (the config's offset): with ``per_face_habit`` each face's own
+        habit would move them by how its two reads differ, and an aligned expression network reads faces worse
+        for that jitter.
+        """
+        outputs = self.network(self.prepare(faces))
+        points = self.finish(outputs)
+        if not (self.tta and self.per_face_habit):
+            return points, points[:, list(EYE_CENTRES)]
+        decoded = decode(outputs, self.size)
+        n = len(decoded) // 2
+        one_habit = (decoded[:n] + mirror_keypoints(decoded[n:], self.size, self.label_offset)) / 2.0
+        return points, one_habit[:, list(EYE_CENTRES)]
 
     def read_with_mirror(self, faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(N, 15, 2) points of ``faces`` and of their mirror images (in the mirror images' pixels), from one call."""

@@ -1,5 +1,6 @@
 """The two-stage face reader: detect faces, then the keypoints and expressions of all of a frame's faces, each network
-called once per frame on all its faces; an aligned expression network reads crops aligned by the keypoints' eyes."""
+called once per frame on all its faces; an aligned expression network reads crops aligned by the keypoint model's
+eyes."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from detection.detectors import Detection, FaceDetector
 from expressions.inference import ExpressionModel
 from facexpr.alignment import align_faces
 from facexpr.crop import EXPRESSION_CROP, KEYPOINT_CROP, CropTransform, resized_points
-from keypoints.constants import EYE_CENTRES
 from keypoints.inference import KeypointModel
 from pipeline.faces import Face
 
@@ -68,18 +68,17 @@ class Annotator:
         """Keypoints (N, 15, 2) in crop pixels, expression labels (``None``: none of the preset's classes) and class
         probabilities (N, C) of N faces, each network called once on all of them. For an aligned expression network
         the expression crops are first aligned by the eye centres just placed."""
-        points = self.keypoint_model.predict(keypoint_crops)
+        points, eyes = self.keypoint_model.predict_with_eyes(keypoint_crops)
         if self.expression_model.aligned:
-            expression_crops = aligned_crops(expression_crops, points)
+            expression_crops = aligned_crops(expression_crops, eyes)
         labels, probs = self.expression_model.predict(expression_crops)
         return points, labels, probs
 
 
-def aligned_crops(expression_crops: np.ndarray, keypoint_points: np.ndarray) -> np.ndarray:
-    """Expression crops aligned by the eye centres among ``keypoint_points`` (N, 15, 2, keypoint-crop pixels of the
-    same squares)."""
-    eyes = resized_points(keypoint_points[:, list(EYE_CENTRES)], KEYPOINT_CROP.size, expression_crops.shape[1])
-    return align_faces(expression_crops, eyes)
+def aligned_crops(expression_crops: np.ndarray, eyes: np.ndarray) -> np.ndarray:
+    """Expression crops aligned by their eye centres ``eyes`` (N, 2, 2, keypoint-crop pixels of the same squares, as
+    ``KeypointModel.predict_with_eyes`` gives them)."""
+    return align_faces(expression_crops, resized_points(eyes, KEYPOINT_CROP.size, expression_crops.shape[1]))
 
 
 def face_crops(gray: np.ndarray, detections: list[Detection]) -> tuple[np.ndarray, list[CropTransform], np.ndarray]:

@@ -19,7 +19,6 @@ from facexpr.cliflags import add_command, add_data_flag
 from facexpr.crop import resized_points
 from facexpr.datadir import FER2013, dataset_file
 from facexpr.rows import OnError
-from keypoints.constants import EYE_CENTRES
 from keypoints.inference import RUNTIME_FILE, KeypointModel
 
 BATCH = 512
@@ -29,10 +28,10 @@ READ_SIZE = 96
 
 def face_eyes(faces: np.ndarray, model: KeypointModel | None = None) -> np.ndarray:
     """(N, 2, 2) left and right eye centres of (N, S, S) gray faces, in their pixels, read by the keypoint model on
-    each face enlarged to 96x96."""
+    each face enlarged to 96x96, as the pipeline reads the eyes that align its crops."""
     size = faces.shape[1]
     enlarged = np.stack([cv2.resize(face, (READ_SIZE, READ_SIZE), interpolation=cv2.INTER_LINEAR) for face in faces])
-    return resized_points(keypoints.predict(enlarged, model)[:, list(EYE_CENTRES)], READ_SIZE, size)
+    return resized_points((model or keypoints.load_model()).predict_with_eyes(enlarged)[1], READ_SIZE, size)
 
 
 def all_eyes(faces: np.ndarray, progress: bool = True) -> np.ndarray:
@@ -43,8 +42,9 @@ def all_eyes(faces: np.ndarray, progress: bool = True) -> np.ndarray:
 
 
 def reader_identity() -> str:
-    """What names the shipped keypoint model as FER2013's eye reader: its runtime file's checksum."""
-    return f"keypoints {sha256_file(RUNTIME_FILE)[:16]}"
+    """What names the shipped keypoint model as FER2013's eye reader: its runtime file's checksum and how the eyes are
+    read (``KeypointModel.predict_with_eyes``)."""
+    return f"keypoints {sha256_file(RUNTIME_FILE)[:16]}, eyes with one label habit"
 
 
 def register_reader() -> None:

@@ -15,6 +15,7 @@ from facexpr.datadir import YOUTUBE_FACES_KEYPOINTS
 from facexpr.errors import DataFormatError, DataNotFoundError, InvalidInputError
 from facexpr.modelcard import card_beside
 from keypoints.config import KeypointConfig
+from keypoints.constants import EYE_CENTRES
 from keypoints.datasets import person_of
 from keypoints.evaluate import evaluate_run, parse_label_offset, split_crops
 from keypoints.export import export_run
@@ -250,3 +251,17 @@ def test_mirror_averaging_keeps_each_faces_own_habit() -> None:
     assert np.allclose(reader.average_mirror(points, points_on_mirror), points, atol=1e-4)
     fixed = KeypointModel(network, label_offset=1.2).average_mirror(points, points_on_mirror)
     assert np.abs(fixed[1] - points[1]).max() > 1.0  # one habit for every face moves the photo's points
+
+
+def test_the_eyes_that_align_faces_keep_one_habit_for_every_face() -> None:
+    network = build_model(KeypointConfig(stage_filters=(8, 16), blocks_per_stage=(1, 1)))
+    faces = np.random.default_rng(5).integers(0, 256, (3, 96, 96), dtype=np.uint8)
+    varying = KeypointModel.trained_with(
+        network, KeypointConfig(faces=("youtube", "wild"), label_offset_px=1.2, label_offset_faces=("youtube",))
+    )
+    points, eyes = varying.predict_with_eyes(faces)
+    np.testing.assert_allclose(points, varying.predict(faces), atol=1e-4)
+    one_habit = KeypointModel(network, label_offset=1.2).predict(faces)
+    np.testing.assert_allclose(eyes, one_habit[:, list(EYE_CENTRES)], atol=1e-4)
+    same = KeypointModel(network, label_offset=1.2)
+    np.testing.assert_allclose(same.predict_with_eyes(faces)[1], one_habit[:, list(EYE_CENTRES)], atol=1e-4)

@@ -28,11 +28,17 @@ def heldout_groups(groups: list[str], share: float = HELDOUT_SHARE, seed: int = 
     return {groups[i] for i in held}
 
 
-def validation_groups(groups: list[str], share: float = VAL_SHARE, seed: int = SPLIT_SEED) -> set[str]:
-    """The groups, of those not held out for test, that a run with ``val_share`` ``share`` and ``seed`` keeps aside."""
+def split_groups(groups: list[str], val_share: float = VAL_SHARE, seed: int = SPLIT_SEED) -> tuple[set[str], set[str]]:
+    """(test, validation): the held-out groups, and those of the rest that a run with ``val_share`` and ``seed`` keeps
+    aside."""
     test = heldout_groups(groups)
     rest = [group for group in groups if group not in test]
-    return heldout_groups(rest, share, seed + 1) if share and len(set(rest)) > 1 else set()
+    return test, (heldout_groups(rest, val_share, seed + 1) if val_share and len(set(rest)) > 1 else set())
+
+
+def validation_groups(groups: list[str], share: float = VAL_SHARE, seed: int = SPLIT_SEED) -> set[str]:
+    """The groups, of those not held out for test, that a run with ``val_share`` ``share`` and ``seed`` keeps aside."""
+    return split_groups(groups, share, seed)[1]
 
 
 def select_part(images: list[AnnotatedImage], part: str) -> list[AnnotatedImage]:

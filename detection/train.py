@@ -15,7 +15,7 @@ from detection.cnn_config import DetectorConfig
 from detection.cnn_model import build_detector
 from detection.datasets import AnnotatedImage, load_wild_faces, load_youtube_frames
 from detection.losses import detection_loss
-from detection.split import heldout_groups, validation_groups
+from detection.split import split_groups
 from detection.training_pictures import TrainingPictures, source_pictures
 from facexpr.training import cosine_schedule, fit_configured, seed_everything
 
@@ -36,7 +36,7 @@ class DetectorParts:
 def training_parts(images: list[AnnotatedImage], val_share: float, seed: int) -> DetectorParts:
     """Drop the held-out test groups (``detection.split``), then set ``val_share`` of the remaining groups aside."""
     groups = [image.group for image in images]
-    test, validate = heldout_groups(groups), validation_groups(groups, val_share, seed)
+    test, validate = split_groups(groups, val_share, seed)
     return DetectorParts(
         [image for image in images if image.group not in test | validate],
         [image for image in images if image.group in validate],

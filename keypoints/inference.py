@@ -88,9 +88,10 @@ class KeypointModel:
         if not self.per_face_habit:
             return (points + mirror_keypoints(points_on_mirror, self.size, self.label_offset)) / 2.0
         plain = mirror_keypoints(points_on_mirror, self.size, 0.0)
-        habit = mirror_keypoints(points_on_mirror, self.size, self.label_offset) - plain  # the same for every face
-        energy = float(np.sum(habit[0] ** 2))
-        strength = np.einsum("nkc,nkc->n", points - plain, habit) / energy if energy > 0 else np.zeros(len(points))
+        origin = np.zeros((NUM_KEYPOINTS, 2), dtype=np.float32)
+        habit = mirror_keypoints(origin, self.size, self.label_offset) - mirror_keypoints(origin, self.size, 0.0)
+        energy = float(np.sum(habit**2))
+        strength = np.einsum("nkc,kc->n", points - plain, habit) / energy if energy > 0 else np.zeros(len(points))
         return (points + plain + strength[:, None, None] * habit) / 2.0
 
     def prepare(self, faces: np.ndarray) -> np.ndarray:

@@ -265,3 +265,10 @@ def test_the_eyes_that_align_faces_keep_one_habit_for_every_face() -> None:
     np.testing.assert_allclose(eyes, one_habit[:, list(EYE_CENTRES)], atol=1e-4)
     same = KeypointModel(network, label_offset=1.2)
     np.testing.assert_allclose(same.predict_with_eyes(faces)[1], one_habit[:, list(EYE_CENTRES)], atol=1e-4)
+
+
+def test_each_faces_habit_reads_an_empty_batch() -> None:
+    network = build_model(KeypointConfig(stage_filters=(8, 16), blocks_per_stage=(1, 1)))
+    config = KeypointConfig(faces=("youtube", "wild"), label_offset_px=1.2, label_offset_faces=("youtube",))
+    points, eyes = KeypointModel.trained_with(network, config).predict_with_eyes(np.zeros((0, 96, 96), np.uint8))
+    assert points.shape == (0, 15, 2) and eyes.shape == (0, 2, 2)

@@ -50,6 +50,9 @@ class KeypointModel:
         self.tta = tta
         self.label_offset = label_offset
         self.per_face_habit = per_face_habit
+        origin = np.zeros((NUM_KEYPOINTS, 2), dtype=np.float32)
+        #: How mapping a mirror read back with the offset moves each point: the same for every face.
+        self.habit = mirror_keypoints(origin, self.size, label_offset) - mirror_keypoints(origin, self.size, 0.0)
 
     @classmethod
     def trained_with(cls, model: Network | Any, config: KeypointConfig, tta: bool = True) -> KeypointModel:
@@ -69,11 +72,7 @@ class KeypointModel:
         """
         outputs = self.network(self.prepare(faces))
         points = self.finish(outputs)
-        if not (self.tta and self.per_face_habit):
-            return points, points[:, list(EYE_CENTRES)]
-        decoded = decode(outputs, self.size)
-        n = len(decoded) // 2
-        one_habit = (decoded[:n] + mirror_keypoints(decoded[n:], self.size, self.label_offset)) / 2.0
+        one_habit = self.finish(outputs, per_face_habit=False) if self.per_face_habit else points
         return points, one_habit[:, list(EYE_CENTRES)]
 
     def read_with_mirror(self, faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -82,29 +81,30 @@ class KeypointModel:
         points = decode(self.network(_with_mirrors(batch)[..., None]), self.size)
         return points[: len(batch)], points[len(batch) :]
 
-    def average_mirror(self, points: np.ndarray, points_on_mirror: np.ndarray) -> np.ndarray:
+    def average_mirror(
+        self, points: np.ndarray, points_on_mirror: np.ndarray, per_face_habit: bool | None = None
+    ) -> np.ndarray:
         """Each face's points averaged with its mirror image's, mapped back with the labels' offset (with
-        ``per_face_habit``, scaled per face by least squares to how the two reads differ)."""
-        if not self.per_face_habit:
-            return (points + mirror_keypoints(points_on_mirror, self.size, self.label_offset)) / 2.0
+        ``per_face_habit``, default the model's own, scaled per face by least squares to how the two reads differ)."""
         plain = mirror_keypoints(points_on_mirror, self.size, 0.0)
-        origin = np.zeros((NUM_KEYPOINTS, 2), dtype=np.float32)
-        habit = mirror_keypoints(origin, self.size, self.label_offset) - mirror_keypoints(origin, self.size, 0.0)
-        energy = float(np.sum(habit**2))
-        strength = np.einsum("nkc,kc->n", points - plain, habit) / energy if energy > 0 else np.zeros(len(points))
-        return (points + plain + strength[:, None, None] * habit) / 2.0
+        energy = float(np.sum(self.habit**2))
+        if not (self.per_face_habit if per_face_habit is None else per_face_habit) or energy == 0:
+            return (points + plain + self.habit) / 2.0
+        strength = np.einsum("nkc,kc->n", points - plain, self.habit) / energy
+        return (points + plain + strength[:, None, None] * self.habit) / 2.0
 
     def prepare(self, faces: np.ndarray) -> np.ndarray:
         """The network's float32 input batch for ``faces`` (with their mirror images appended when ``tta``)."""
         batch = self._gray_batch(faces)
         return (_with_mirrors(batch) if self.tta else batch)[..., None]
 
-    def finish(self, outputs: np.ndarray) -> np.ndarray:
-        """(N, 15, 2) crop pixels from the network's outputs on ``prepare``'s batch."""
+    def finish(self, outputs: np.ndarray, per_face_habit: bool | None = None) -> np.ndarray:
+        """(N, 15, 2) crop pixels from the network's outputs on ``prepare``'s batch (``per_face_habit`` as in
+        ``average_mirror``)."""
         points = decode(outputs, self.size)
         if self.tta:
             n = len(points) // 2
-            points = self.average_mirror(points[:n], points[n:])
+            points = self.average_mirror(points[:n], points[n:], per_face_habit)
         return points
 
     def _gray_batch(self, faces: np.ndarray) -> np.ndarray:

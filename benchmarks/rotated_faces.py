@@ -21,7 +21,7 @@ from expressions.datasets import load_fer2013
 from expressions.faces import LabelledFaces, preset_faces
 from expressions.inference import ExpressionModel
 from expressions.presets import get_preset
-from pipeline.annotator import Annotator, face_crops
+from pipeline.annotator import Annotator, FaceCrops, face_crops
 
 ENLARGE, MARGIN = 4, 48
 ANGLES = (0, 15, -15, 30, -30)
@@ -39,12 +39,8 @@ def turned_picture(face: np.ndarray, degrees: float) -> np.ndarray:
 def accuracy(annotator: Annotator, faces: np.ndarray, targets: np.ndarray, degrees: float) -> float:
     """Share of faces whose most probable class is right, read through ``annotator.read_crops``."""
     box = Detection((MARGIN, MARGIN, 48 * ENLARGE, 48 * ENLARGE), 1.0)
-    keypoint_crops, expression_crops = [], []
-    for face in faces:
-        kp, _, ex = face_crops(turned_picture(face, degrees), [box])
-        keypoint_crops.append(kp[0])
-        expression_crops.append(ex[0])
-    _, _, probs = annotator.read_crops(np.stack(keypoint_crops), np.stack(expression_crops))
+    crops = FaceCrops.concat([face_crops(turned_picture(face, degrees), [box]) for face in faces])
+    _, _, probs = annotator.read_crops(crops)
     return float(np.mean(probs.argmax(axis=1) == targets))
 
 

@@ -16,6 +16,7 @@ from facexpr.networks import Network, as_network, read_network
 from keypoints.config import KeypointConfig
 from keypoints.constants import EYE_CENTRES, NUM_KEYPOINTS
 from keypoints.geometry import LabelOffset, mirror_keypoints
+from keypoints.realign import points_back, realign_matrices, realigned_faces
 from keypoints.targets import decode
 
 logger = logging.getLogger("facexpr")
@@ -27,7 +28,8 @@ RUNTIME_FILE = MODEL_FILE.with_suffix(".tflite")
 
 class KeypointModel:
     """A keypoints network (a ``Network``, or a Keras model run through its compiled call); ``tta`` (on by default)
-    averages each face with its mirror image.
+    averages each face with its mirror image and, given each face's wider context crop, with a second read of the
+    face re-aligned by the first (``reread``).
 
     ``label_offset`` is how the labels the network learnt sit off the features (``KeypointConfig.label_offset_px``):
     mirror averaging needs it to map the mirrored face's points back. With ``per_face_habit`` (a network trained on
@@ -59,21 +61,44 @@ class KeypointModel:
         """``model`` read with the label offset of the config it was trained with."""
         return cls(model, tta=tta, label_offset=config.label_offset_px, per_face_habit=config.habit_varies)
 
-    def predict(self, faces: np.ndarray) -> np.ndarray:
-        """(N, size, size[, 1]) gray faces (uint8, or float in 0..1 or 0..255) to (N, 15, 2) crop pixels."""
-        return self.finish(self.network(self.prepare(faces)))
+    def predict(self, faces: np.ndarray, context: np.ndarray | None = None) -> np.ndarray:
+        """(N, size, size[, 1]) gray faces (uint8, or float in 0..1 or 0..255) to (N, 15, 2) crop pixels; with
+        ``context`` (each face's crop ``keypoints.crops.CONTEXT`` times wider around the same centre) and ``tta``,
+        each face is read twice (``reread``)."""
+        return self.predict_with_eyes(faces, context)[0]
 
-    def predict_with_eyes(self, faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``predict``'s points and the (N, 2, 2) eye centres that align the faces (crop pixels), from one call.
+    def predict_with_eyes(self, faces: np.ndarray, context: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """``predict``'s points and the (N, 2, 2) eye centres that align the faces (crop pixels).
 
-        The eyes keep one habit for every face (the config's offset): with ``per_face_habit`` each face's own
-        habit would move them by how its two reads differ, and an aligned expression network reads faces worse
-        for that jitter.
+        The eyes are the first read's and keep one habit for every face (the config's offset): with
+        ``per_face_habit`` each face's own habit would move them by how its two reads differ, and an aligned
+        expression network reads faces worse for that jitter (FER2013's faces are aligned by the same eyes, read
+        without context).
         """
         outputs = self.network(self.prepare(faces))
         points = self.finish(outputs)
         one_habit = self.finish(outputs, per_face_habit=False) if self.per_face_habit else points
+        if context is not None and self.tta:
+            points = self.reread(points, context)
         return points, one_habit[:, list(EYE_CENTRES)]
+
+    def reread(self, points: np.ndarray, context: np.ndarray) -> np.ndarray:
+        """``points`` (N, 15, 2) averaged with a second read of each face, warped out of its (N, C, C) ``context``
+        crop so that ``points`` lie on the training faces' mean shape (``keypoints.realign``), mapped back."""
+        context = np.asarray(context)
+        if context.ndim != 3 or context.shape[1] != context.shape[2] or context.shape[1] < self.size:
+            raise InvalidInputError(
+                f"context crops must be an (N, C, C) batch of gray squares at least {self.size} wide, "
+                f"not {context.shape}"
+            )
+        if len(context) != len(points):
+            raise InvalidInputError(f"{len(points)} faces but {len(context)} context crops")
+        if not len(points):
+            return points
+        matrices = realign_matrices(points, self.size, context.shape[1])
+        faces = realigned_faces(context, matrices, self.size)
+        second = points_back(self.finish(self.network(self.prepare(faces))), matrices, self.size, context.shape[1])
+        return (points + second) / 2.0
 
     def read_with_mirror(self, faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(N, 15, 2) points of ``faces`` and of their mirror images (in the mirror images' pixels), from one call."""
@@ -143,7 +168,8 @@ def load_model(path: str | os.PathLike[str] | None = None, tta: bool = True) -> 
     ``facexpr[train]``), loaded once and cached.
 
     ``tta`` averages each face with its mirror image, mapped back with the label offset of the config saved beside
-    the weights; ``tta=False`` reads each face once (about half the compute).
+    the weights, and reads it a second time where a context crop is given (``KeypointModel.reread``); ``tta=False``
+    reads each face once (a quarter of the compute).
     """
     file = Path(path) if path is not None else RUNTIME_FILE
     network = read_network(
@@ -154,6 +180,7 @@ def load_model(path: str | os.PathLike[str] | None = None, tta: bool = True) -> 
     return KeypointModel.trained_with(network, config_for(file), tta=tta)
 
 
-def predict(faces: np.ndarray, model: KeypointModel | None = None) -> np.ndarray:
-    """Keypoints of a batch of 96x96 gray faces: an (N, 15, 2) array of (x, y) in crop pixels."""
-    return (model or load_model()).predict(faces)
+def predict(faces: np.ndarray, model: KeypointModel | None = None, context: np.ndarray | None = None) -> np.ndarray:
+    """Keypoints of a batch of 96x96 gray faces: an (N, 15, 2) array of (x, y) in crop pixels (``context``: see
+    ``KeypointModel.predict``)."""
+    return (model or load_model()).predict(faces, context)

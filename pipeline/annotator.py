@@ -5,6 +5,7 @@ eyes."""
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -15,6 +16,7 @@ from detection.detectors import Detection, FaceDetector
 from expressions.inference import ExpressionModel
 from facexpr.alignment import align_faces
 from facexpr.crop import EXPRESSION_CROP, KEYPOINT_CROP, CropTransform, resized_points
+from keypoints.crops import CONTEXT
 from keypoints.inference import KeypointModel
 from pipeline.faces import Face
 
@@ -44,35 +46,53 @@ class Annotator:
         detections = self.detector.detect(gray)
         if not detections:
             return []
-        keypoint_crops, transforms, expression_crops = face_crops(gray, detections)
-        return self.faces_of(detections, transforms, keypoint_crops, expression_crops)
+        return self.faces_of(detections, face_crops(gray, detections))
 
-    def faces_of(
-        self,
-        detections: list[Detection],
-        transforms: list[CropTransform],
-        keypoint_crops: np.ndarray,
-        expression_crops: np.ndarray,
-    ) -> list[Face]:
+    def faces_of(self, detections: list[Detection], crops: FaceCrops) -> list[Face]:
         """The faces of ``detections`` (of one picture or many) from their crops, each network called once on all."""
-        points, labels, probs = self.read_crops(keypoint_crops, expression_crops)
+        points, labels, probs = self.read_crops(crops)
         classes = self.expression_model.classes
         return [
             Face(d.box, d.score, t.to_image(p), label, dict(zip(classes, row.tolist(), strict=True)))
-            for d, t, p, label, row in zip(detections, transforms, points, labels, probs, strict=True)
+            for d, t, p, label, row in zip(detections, crops.transforms, points, labels, probs, strict=True)
         ]
 
-    def read_crops(
-        self, keypoint_crops: np.ndarray, expression_crops: np.ndarray
-    ) -> tuple[np.ndarray, list[str | None], np.ndarray]:
-        """Keypoints (N, 15, 2) in crop pixels, expression labels (``None``: none of the preset's classes) and class
-        probabilities (N, C) of N faces, each network called once on all of them. For an aligned expression network
-        the expression crops are first aligned by the eye centres just placed."""
-        points, eyes = self.keypoint_model.predict_with_eyes(keypoint_crops)
+    def read_crops(self, crops: FaceCrops) -> tuple[np.ndarray, list[str | None], np.ndarray]:
+        """Keypoints (N, 15, 2) in keypoint-crop pixels, expression labels (``None``: none of the preset's classes)
+        and class probabilities (N, C) of N faces, each network called once on all of them (the keypoint network
+        twice with mirror averaging: ``KeypointModel.reread``). For an aligned expression network the expression
+        crops are first aligned by the eye centres of the first keypoint read."""
+        points, eyes = self.keypoint_model.predict_with_eyes(crops.keypoint, crops.context)
+        expression_crops = crops.expression
         if self.expression_model.aligned:
             expression_crops = aligned_crops(expression_crops, eyes)
         labels, probs = self.expression_model.predict(expression_crops)
         return points, labels, probs
+
+
+@dataclass(frozen=True)
+class FaceCrops:
+    """The crops of N faces: for the keypoint network (96x96) with its transforms back to the picture and its
+    context (``keypoints.crops.CONTEXT`` times wider, for the second keypoint read), and for the expression network
+    (48x48)."""
+
+    keypoint: np.ndarray
+    transforms: list[CropTransform]
+    context: np.ndarray
+    expression: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.keypoint)
+
+    @classmethod
+    def concat(cls, parts: list[FaceCrops]) -> FaceCrops:
+        """The crops of ``parts`` (each with at least one face) in order, as one batch."""
+        return cls(
+            np.concatenate([p.keypoint for p in parts]),
+            [t for p in parts for t in p.transforms],
+            np.concatenate([p.context for p in parts]),
+            np.concatenate([p.expression for p in parts]),
+        )
 
 
 def aligned_crops(expression_crops: np.ndarray, eyes: np.ndarray) -> np.ndarray:
@@ -81,8 +101,12 @@ def aligned_crops(expression_crops: np.ndarray, eyes: np.ndarray) -> np.ndarray:
     return align_faces(expression_crops, resized_points(eyes, KEYPOINT_CROP.size, expression_crops.shape[1]))
 
 
-def face_crops(gray: np.ndarray, detections: list[Detection]) -> tuple[np.ndarray, list[CropTransform], np.ndarray]:
-    """Each face's keypoint crop (96x96) with its transform back to the image, and its expression crop (48x48)."""
+def face_crops(gray: np.ndarray, detections: list[Detection]) -> FaceCrops:
+    """Each detected face's crops for both networks, cut from a 2-D gray picture by the crop rules."""
     keypoint_crops, transforms = zip(*(KEYPOINT_CROP.crop(gray, d.box) for d in detections), strict=True)
-    expression_crops = [EXPRESSION_CROP.crop(gray, d.box)[0] for d in detections]
-    return np.stack(keypoint_crops), list(transforms), np.stack(expression_crops)
+    return FaceCrops(
+        np.stack(keypoint_crops),
+        list(transforms),
+        np.stack([KEYPOINT_CROP.crop(gray, d.box, context=CONTEXT)[0] for d in detections]),
+        np.stack([EXPRESSION_CROP.crop(gray, d.box)[0] for d in detections]),
+    )

@@ -53,13 +53,13 @@ def run_benchmark(frames: int = 300, repeats: int = 100, annotator: Annotator | 
     faces = annotate(frame, annotator=annotator).faces
     detections = annotator.detector.detect(gray)
     box = detections[0].box
-    keypoint_crops, _, expression_crops = face_crops(gray, detections)
+    crops = face_crops(gray, detections)
     stages = {
         "detect_full_frame": lambda: annotator.detector.detect(gray),
         "detect_near_last_box": lambda: annotator.detector.detect_near(gray, box),
-        "keypoints_model": lambda: annotator.keypoint_model.predict(keypoint_crops),
-        "expression_model": lambda: annotator.expression_model.predict(expression_crops),
-        "both_models": lambda: annotator.read_crops(keypoint_crops, expression_crops),
+        "keypoints_model": lambda: annotator.keypoint_model.predict(crops.keypoint, crops.context),
+        "expression_model": lambda: annotator.expression_model.predict(crops.expression),
+        "both_models": lambda: annotator.read_crops(crops),
         "draw": lambda: draw(frame, faces),
     }
     figures: dict[str, Any] = {"cpu_cores": os.cpu_count(), "faces_in_frame": len(faces)}

@@ -20,10 +20,9 @@ import pyarrow as pa
 from PIL import Image, UnidentifiedImageError
 
 from detection.detectors import Detection
-from facexpr.crop import CropTransform
 from facexpr.errors import FacexprError, InvalidImageError
 from facexpr.images import Picture, load_picture
-from pipeline.annotator import Annotator, face_crops
+from pipeline.annotator import Annotator, FaceCrops, face_crops
 from pipeline.draw import draw
 from pipeline.faces import Face
 from pipeline.model_choice import ModelChoice
@@ -38,17 +37,13 @@ class Detected:
     networks run (plus the picture itself when it is to be drawn)."""
 
     detections: list[Detection]
-    keypoint_crops: np.ndarray  # (N, 96, 96)
-    transforms: list[CropTransform]
-    expression_crops: np.ndarray  # (N, 48, 48)
+    crops: FaceCrops | None  # None where no face was found
 
 
 def detect(annotator: Annotator, gray: np.ndarray) -> Detected:
     """The faces the annotator's detector finds in a 2-D uint8 gray picture, cropped for both networks."""
     detections = annotator.detector.detect(gray)
-    if not detections:
-        return Detected([], np.empty((0, 0, 0), np.uint8), [], np.empty((0, 0, 0), np.uint8))
-    return Detected(detections, *face_crops(gray, detections))
+    return Detected(detections, face_crops(gray, detections) if detections else None)
 
 
 def read_detected(annotator: Annotator, batch: list[Detected]) -> list[list[Face]]:
@@ -60,9 +55,7 @@ def read_detected(annotator: Annotator, batch: list[Detected]) -> list[list[Face
     faces = iter(
         annotator.faces_of(
             [d for picture in found for d in picture.detections],
-            [t for picture in found for t in picture.transforms],
-            np.concatenate([picture.keypoint_crops for picture in found]),
-            np.concatenate([picture.expression_crops for picture in found]),
+            FaceCrops.concat([picture.crops for picture in found if picture.crops is not None]),
         )
     )
     return [[next(faces) for _ in picture.detections] for picture in batch]

@@ -113,9 +113,9 @@ def test_an_aligned_network_reads_crops_aligned_by_the_keypoints() -> None:
     aligned = ExpressionModel(plain.network, "fer5", aligned=True)
     annotator = Annotator(keypoint_model=keypoints.load_model(), expression_model=aligned)
     gray = cv2.cvtColor(turned(sample_photo(), 15.0), cv2.COLOR_RGB2GRAY)
-    keypoint_crops, _, expression_crops = face_crops(gray, annotator.detector.detect(gray))
-    _, _, probs = annotator.read_crops(keypoint_crops, expression_crops)
-    straightened = aligned_crops(expression_crops, annotator.keypoint_model.predict_with_eyes(keypoint_crops)[1])
+    crops = face_crops(gray, annotator.detector.detect(gray))
+    _, _, probs = annotator.read_crops(crops)
+    straightened = aligned_crops(crops.expression, annotator.keypoint_model.predict_with_eyes(crops.keypoint)[1])
     np.testing.assert_allclose(probs, aligned.probabilities(straightened), atol=1e-5)
     assert len(probs) == 1
-    assert abs(eye_angle(face_eyes(straightened))[0]) < 4 < abs(eye_angle(face_eyes(expression_crops))[0])
+    assert abs(eye_angle(face_eyes(straightened))[0]) < 4 < abs(eye_angle(face_eyes(crops.expression))[0])

@@ -20,7 +20,7 @@ from expressions.views import MULTISCALE
 from facexpr.compiled import CompiledModel
 from facexpr.errors import DataNotFoundError, InvalidInputError
 from pipeline import Annotator, InvalidImageError, annotate
-from pipeline.annotator import aligned_crops, face_crops
+from pipeline.annotator import FaceCrops, aligned_crops, face_crops
 from pipeline.api import default_annotator
 from pipeline.batch import annotate_files
 from pipeline.cli import main
@@ -65,16 +65,20 @@ def test_read_crops_reads_like_each_model_alone(annotator: Annotator) -> None:
     photo = sample_photo()
     gray = cv2.cvtColor(np.hstack([photo, photo[:, ::-1]]), cv2.COLOR_RGB2GRAY)
     found = annotator.detector.detect(gray)
-    keypoint_crops, _, expression_crops = face_crops(gray, found)
-    points, labels, probs = annotator.read_crops(keypoint_crops, expression_crops)
+    crops = face_crops(gray, found)
+    points, labels, probs = annotator.read_crops(crops)
     assert len(found) >= 2 and points.shape == (len(found), 15, 2) and probs.shape == (len(found), 5)
-    alone_points, eyes = annotator.keypoint_model.predict_with_eyes(keypoint_crops)
+    alone_points, eyes = annotator.keypoint_model.predict_with_eyes(crops.keypoint, crops.context)
     np.testing.assert_allclose(points, alone_points, atol=1e-3)
-    read = aligned_crops(expression_crops, eyes) if annotator.expression_model.aligned else expression_crops
+    read = aligned_crops(crops.expression, eyes) if annotator.expression_model.aligned else crops.expression
     alone_labels, alone_probs = annotator.expression_model.predict(read)
     np.testing.assert_allclose(probs, alone_probs, atol=1e-5)
     assert labels == alone_labels
-    none_points, none_labels, none_probs = annotator.read_crops(keypoint_crops[:0], expression_crops[:0])
+    first_read, first_eyes = annotator.keypoint_model.predict_with_eyes(crops.keypoint)
+    assert np.abs(points - first_read).max() > 0.05  # the second read moved the points; the eyes are the first read's
+    np.testing.assert_allclose(eyes, first_eyes, atol=1e-5)
+    empty = FaceCrops(crops.keypoint[:0], [], crops.context[:0], crops.expression[:0])
+    none_points, none_labels, none_probs = annotator.read_crops(empty)
     assert none_points.shape == (0, 15, 2) and none_labels == [] and none_probs.shape == (0, 5)
 
 

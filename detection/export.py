@@ -19,6 +19,7 @@ from detection.evaluate import evaluate_detector, evaluate_images, match
 from detection.train import training_parts
 from detection.training_pictures import read_gray, unannotated_faces
 from facexpr.datadir import WILD_FACES_68, YOUTUBE_FACES_KEYPOINTS, dataset_file
+from facexpr.modelcard import remeasure_card as remeasure_card_file
 from facexpr.modelcard import write_model_card
 from facexpr.modelfile import export_litert, export_weights
 from facexpr.training import RunFiles, run_stages, staged_run_state
@@ -117,9 +118,7 @@ def export_detector(
     network = keras.models.load_model(model_file, compile=False)
     # float32: this small network reads a frame slower from int8 weights (1.10 against 0.83 ms at 256x320).
     litert_file = export_litert(network, model_file.with_suffix(".tflite"), weights="float32")
-    chosen = choose_thresholds(litert_file, validation_images(config, data_dir))
-    detector = CNNFaceDetector(litert_file, threshold=chosen["threshold"], small_threshold=chosen["small_threshold"])
-    metrics = evaluate_detector(detector, data_dir, "test", files.root / "evaluation")
+    measured = card_measurements(litert_file, config, data_dir, files.root / "evaluation")
     card = write_model_card(
         card_file,
         name=f"facexpr face detector (CNN, centre heatmap at stride {config.stride})",
@@ -127,7 +126,7 @@ def export_detector(
         parameters=network.count_params(),
         data_files=[dataset_file(WILD_FACES_68, data_dir), dataset_file(YOUTUBE_FACES_KEYPOINTS, data_dir)],
         config=config.to_json(),
-        metrics={key: metrics[key] for key in ("part", "split", "sets", "faceless", "ms_per_640x480_frame")},
+        metrics=measured.pop("metrics"),
         run_state=staged_run_state(run_stages(files, config.init_from)),
         command=command,
         litert_file=litert_file,
@@ -136,10 +135,40 @@ def export_detector(
             "on validation loss, threshold on the validation images (`threshold_choice`); measured on the held-out "
             "test photos and people by `facexpr detect evaluate` (IoU >= 0.5 with the landmark box rule)."
         ),
-        extra={
-            "threshold": chosen["threshold"],
-            "small_threshold": chosen["small_threshold"],
-            "threshold_choice": chosen,
-        },
+        extra=measured,
     )
     return card
+
+
+def card_measurements(
+    litert_file: Path, config: DetectorConfig, data_dir: str | os.PathLike[str] | None, out_dir: Path
+) -> dict[str, Any]:
+    """A card's thresholds, chosen on the run's validation images (``choose_thresholds``), and its held-out test
+    measurements at them (``facexpr detect evaluate``'s files go to ``out_dir``)."""
+    chosen = choose_thresholds(litert_file, validation_images(config, data_dir))
+    detector = CNNFaceDetector(litert_file, threshold=chosen["threshold"], small_threshold=chosen["small_threshold"])
+    metrics = evaluate_detector(detector, data_dir, "test", out_dir)
+    return {
+        "metrics": {key: metrics[key] for key in ("part", "split", "sets", "faceless", "ms_per_640x480_frame")},
+        "threshold": chosen["threshold"],
+        "small_threshold": chosen["small_threshold"],
+        "threshold_choice": chosen,
+    }
+
+
+def remeasure_card(
+    data_dir: str | os.PathLike[str] | None = None,
+    out_dir: Path = Path("outputs/remeasure/detector"),
+    weights_dir: Path = WEIGHTS_DIR,
+) -> dict[str, Any]:
+    """Choose the thresholds of the detector in ``weights_dir`` (default the shipped one) and measure its card again
+    with its network unchanged, as the detector now reads pictures (after a change to ``CNNFaceDetector``'s
+    readings). Returns the rewritten card."""
+
+    def measure(card: dict[str, Any]) -> dict[str, Any]:
+        config = DetectorConfig.load((weights_dir / card["model_file"]).with_suffix(".config.json"))
+        return card_measurements(weights_dir / card["litert_file"], config, data_dir, out_dir)
+
+    return remeasure_card_file(
+        weights_dir / CARD_FILE.name, "the detector", measure, "facexpr detect remeasure --data DATA"
+    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -14,10 +13,9 @@ from expressions.evaluate import evaluate
 from expressions.eyes import cached_identity
 from expressions.inference import ExpressionModel, card_file, weights_file
 from expressions.presets import get_preset
-from facexpr.atomic import write_json
 from facexpr.datadir import FER2013, FERPLUS, dataset_file
-from facexpr.errors import DataNotFoundError
-from facexpr.modelcard import kept_litert_weights, remeasured_note, write_model_card
+from facexpr.modelcard import kept_litert_weights, write_model_card
+from facexpr.modelcard import remeasure_card as remeasure_card_file
 from facexpr.modelfile import export_litert, export_weights
 from facexpr.networks import read_network
 from facexpr.training import RunFiles, run_stages, staged_run_state, starting_card
@@ -98,17 +96,14 @@ def remeasure_card(
     reads. Returns the rewritten card."""
     name = get_preset(preset).name
     card_path = card_file(name, weights_dir)
-    if not card_path.is_file():
-        raise DataNotFoundError(f"{name} has no card of its own to re-measure ({card_path})")
-    card = json.loads(card_path.read_text())
-    config = ExpressionConfig.load((card_path.parent / card["model_file"]).with_suffix(".config.json"))
-    card["metrics"] = card_metrics(card_path.parent / card["litert_file"], name, config, out / name, data_dir)
-    card["remeasured"] = remeasured_note(
-        f"facexpr expressions remeasure --preset {name} --data DATA",
-        eyes_read_by=cached_identity(dataset_file(FER2013, data_dir)) if config.aligned else None,
-    )
-    write_json(card_path, card)
-    return card
+
+    def measure(card: dict[str, Any]) -> dict[str, Any]:
+        config = ExpressionConfig.load((card_path.parent / card["model_file"]).with_suffix(".config.json"))
+        metrics = card_metrics(card_path.parent / card["litert_file"], name, config, out / name, data_dir)
+        eyes = cached_identity(dataset_file(FER2013, data_dir)) if config.aligned else None
+        return {"metrics": metrics, "remeasured": {"eyes_read_by": eyes}}
+
+    return remeasure_card_file(card_path, name, measure, f"facexpr expressions remeasure --preset {name} --data DATA")
 
 
 def used_ferplus(stages: list[RunFiles]) -> bool:

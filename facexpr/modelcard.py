@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from facexpr.atomic import write_json
 from facexpr.checksum import sha256_file
+from facexpr.errors import DataNotFoundError
 from facexpr.litert import LITERT_WEIGHTS, weight_format
 
 
@@ -73,9 +75,23 @@ def kept_litert_weights(card: str | os.PathLike[str]) -> str:
     return recorded or LITERT_WEIGHTS[0]
 
 
-def remeasured_note(command: str, **details: Any) -> dict[str, Any]:
-    """A card's ``remeasured`` field: when its metrics were measured again, with the network unchanged, and how."""
-    return {"date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), **details, "command": command}
+def remeasure_card(
+    card_path: Path, what: str, measure: Callable[[dict[str, Any]], dict[str, Any]], command: str
+) -> dict[str, Any]:
+    """Measure a shipped model's card again with its network unchanged (after a new LiteRT export, or a change in how
+    it reads): ``measure(card)`` gives the fields to replace, written back with a ``remeasured`` note of when and how
+    (a ``remeasured`` entry among the fields adds its details to it). ``what`` names the model when it has no card.
+    Returns the rewritten card."""
+    if not card_path.is_file():
+        raise DataNotFoundError(f"{what} has no card of its own to re-measure ({card_path})")
+    card = json.loads(card_path.read_text())
+    fields = measure(card)
+    details = fields.pop("remeasured", {})
+    card.update(fields)
+    card["remeasured"] = {"date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), **details}
+    card["remeasured"]["command"] = command
+    write_json(card_path, card)
+    return card
 
 
 def record_litert(card: str | os.PathLike[str], litert_file: Path) -> dict[str, Any]:

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
 
 import keras
 
-from facexpr.atomic import write_json
 from facexpr.datadir import WILD_FACES_68, YOUTUBE_FACES_KEYPOINTS, dataset_file
-from facexpr.errors import DataNotFoundError
-from facexpr.modelcard import card_beside, kept_litert_weights, remeasured_note, write_model_card
+from facexpr.modelcard import card_beside, kept_litert_weights, write_model_card
+from facexpr.modelcard import remeasure_card as remeasure_card_file
 from facexpr.modelfile import export_litert, export_weights
 from facexpr.networks import read_network
 from facexpr.training import RunFiles, run_stages, staged_run_state
@@ -85,13 +83,13 @@ def card_metrics(
 
 def remeasure_card(data_dir: str | os.PathLike[str] | None = None, model_file: Path = MODEL_FILE) -> dict[str, Any]:
     """Re-measure the card beside ``model_file`` (default the shipped weights) on the LiteRT file it names, the
-    network unchanged: after that file was re-exported (``facexpr export-litert``). Returns the rewritten card."""
-    card_path = card_beside(model_file)
-    if not card_path.is_file():
-        raise DataNotFoundError(f"{model_file.name} has no card to re-measure ({card_path})")
-    card = json.loads(card_path.read_text())
-    config = KeypointConfig.load(model_file.parent / "config.json")
-    card["metrics"] = card_metrics(card_path.parent / card["litert_file"], config, data_dir)
-    card["remeasured"] = remeasured_note("facexpr keypoints remeasure --data DATA")
-    write_json(card_path, card)
-    return card
+    network unchanged: after that file was re-exported (``facexpr export-litert``), or the reading or the detector's
+    crops changed. Returns the rewritten card."""
+
+    def measure(card: dict[str, Any]) -> dict[str, Any]:
+        config = KeypointConfig.load(model_file.parent / "config.json")
+        return {"metrics": card_metrics(model_file.parent / card["litert_file"], config, data_dir)}
+
+    return remeasure_card_file(
+        card_beside(model_file), model_file.name, measure, "facexpr keypoints remeasure --data DATA"
+    )

@@ -22,7 +22,7 @@ from detection.heatmap import decode, encode
 from detection.losses import detection_loss
 from detection.split import select_part
 from facexpr.compiled import CompiledModel
-from facexpr.errors import InvalidInputError
+from facexpr.errors import DataNotFoundError, InvalidInputError
 from facexpr.litert import LiteRTNetwork
 from facexpr.modelfile import export_litert
 from pipeline import annotate
@@ -108,7 +108,7 @@ def test_pictures_are_padded_to_the_network_stride_and_read_at_a_bounded_scale()
 
 @pytest.mark.slow
 def test_quick_training_and_export(tmp_path: Path, data_dir: Path, youtube_table: pd.DataFrame) -> None:
-    from detection.export import export_detector
+    from detection.export import export_detector, remeasure_card
 
     photos = load_wild_faces(data_dir)
     test = select_part(photos, "test")
@@ -128,6 +128,15 @@ def test_quick_training_and_export(tmp_path: Path, data_dir: Path, youtube_table
     assert set(card["metrics"]["sets"]) == {"wild-faces-68", "youtube-faces"}
     detector = CNNFaceDetector(tmp_path / "weights" / "detector.tflite", threshold=card["threshold"])
     assert isinstance(detector.detect(cv2.cvtColor(sample_photo(), cv2.COLOR_RGB2GRAY)), list)
+    again = remeasure_card(data, tmp_path / "remeasure", weights_dir=tmp_path / "weights")
+    for name, figures in card["metrics"]["sets"].items():  # the same reading again: the same counts (times differ)
+        assert {k: again["metrics"]["sets"][name][k] for k in ("faces", "detections", "recall_iou")} == {
+            k: figures[k] for k in ("faces", "detections", "recall_iou")
+        }
+    assert again["threshold"] == card["threshold"]
+    assert again["remeasured"]["command"] == "facexpr detect remeasure --data DATA"
+    with pytest.raises(DataNotFoundError, match="no card"):
+        remeasure_card(data, tmp_path / "remeasure", weights_dir=tmp_path)
 
 
 shipped = pytest.mark.skipif(not RUNTIME_FILE.is_file(), reason="no shipped detector")
@@ -171,6 +180,17 @@ def test_the_shipped_detector_finds_the_faces_of_held_out_group_photos(data_dir:
 def test_the_small_face_reading_finds_group_photo_faces_one_reading_misses(data_dir: Path) -> None:
     photos = _group_photos(data_dir)
     assert _share_found(CNNFaceDetector(), photos) > _share_found(CNNFaceDetector(small_zoom=None), photos)
+
+
+@shipped
+def test_the_large_face_reading_finds_close_ups_one_reading_misses(data_dir: Path) -> None:
+    # three validation photos whose faces (340-420 px) fill them: the first reading scores them below its threshold
+    names = {"helen_train_167671301_1.jpg", "helen_train_2104329024_1.jpg", "helen_train_2214566485_1.jpg"}
+    close_ups = [p for p in select_part(load_wild_faces(data_dir), "val") if p.name in names]
+    assert len(close_ups) == 3
+    assert _share_found(CNNFaceDetector(large_zoom=None), close_ups) == 0 < _share_found(CNNFaceDetector(), close_ups)
+    with pytest.raises(InvalidInputError, match="large_zoom"):
+        CNNFaceDetector(large_zoom=1.5)
 
 
 @shipped

@@ -8,6 +8,7 @@ from facexpr.affine import similarity_matrix
 from facexpr.photometric import Photometric
 from keypoints.config import KeypointConfig
 from keypoints.geometry import mirror, warp
+from keypoints.realign import realign_matrices
 
 
 class KeypointAugmenter:
@@ -25,14 +26,20 @@ class KeypointAugmenter:
         c = self.config
         if rng.random() < c.flip_prob:
             context, keypoints = mirror(context, keypoints, c.offset_for(face_set))
-        shift = rng.uniform(-c.shift, c.shift, size=2) * c.input_size
-        matrix = similarity_matrix(
-            context.shape[0],
-            c.input_size,
-            rng.uniform(-c.rotation_deg, c.rotation_deg),
-            rng.uniform(*c.scale_range),
-            shift,
-        )
+        if rng.random() < c.realign_prob:  # as the second read sees it: its points, as a first read places them,
+            # on the mean shape
+            guessed = keypoints - (context.shape[0] - c.input_size) / 2.0
+            guessed = guessed + rng.normal(0.0, c.realign_noise_px, size=guessed.shape)
+            matrix = realign_matrices(guessed[None], c.input_size, context.shape[0])[0]
+        else:
+            shift = rng.uniform(-c.shift, c.shift, size=2) * c.input_size
+            matrix = similarity_matrix(
+                context.shape[0],
+                c.input_size,
+                rng.uniform(-c.rotation_deg, c.rotation_deg),
+                rng.uniform(*c.scale_range),
+                shift,
+            )
         face, moved = warp(context, keypoints, matrix, c.input_size)
         return self.photometric(face, rng), moved
 

@@ -64,6 +64,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="repeat each face set's training faces to as many as the largest set's every epoch",
     )
+    train.add_argument(
+        "--realign-prob",
+        type=float,
+        default=defaults.realign_prob,
+        help="share of training faces re-aligned to the mean shape as the second read sees them",
+    )
+    train.add_argument(
+        "--realign-noise",
+        type=float,
+        default=defaults.realign_noise_px,
+        help="px of jitter on each point before such a face is re-aligned (a first read's error)",
+    )
     train.add_argument("--no-evaluate", action="store_true", help="skip the held-out evaluation at the end")
 
     evaluate = add_command(
@@ -177,6 +189,8 @@ def _train(args: argparse.Namespace) -> int:
         label_offset_px=parse_label_offset(args.label_offset),
         label_offset_faces=tuple(args.label_offset_faces) if args.label_offset_faces else None,
         balance_faces=args.balance_faces,
+        realign_prob=args.realign_prob,
+        realign_noise_px=args.realign_noise,
         faces=tuple(args.faces),
         detector=args.detector,
     )

@@ -48,6 +48,10 @@ class KeypointConfig(JsonConfig):
     # reads each face's own habit (``KeypointModel.per_face_habit``).
     label_offset_faces: tuple[str, ...] | None = None
     balance_faces: bool = False  # each face set's training faces repeated to as many as the largest set's per epoch
+    # The share of training faces turned, scaled and moved so that their points, jittered by ``realign_noise_px`` as
+    # a first read would place them, lie on the mean shape: the faces the second read sees (``KeypointModel.reread``).
+    realign_prob: float = 0.0
+    realign_noise_px: float = 1.5
     rotation_deg: float = 18.0
     shift: float = 0.06  # fraction of the crop side
     scale_range: tuple[float, float] = (0.88, 1.12)
@@ -74,6 +78,7 @@ class KeypointConfig(JsonConfig):
                 "val_fraction",
                 "head_dropout",
                 "flip_prob",
+                "realign_prob",
                 "shift",
                 "brightness",
                 "contrast",
@@ -81,7 +86,7 @@ class KeypointConfig(JsonConfig):
                 "noise_prob",
             ),
             positive=("input_size", "epochs", "batch_size", "learning_rate"),
-            non_negative=("weight_decay", "warmup_epochs", "patience", "rotation_deg"),
+            non_negative=("weight_decay", "warmup_epochs", "patience", "rotation_deg", "realign_noise_px"),
         )
         unknown = [name for name in self.faces if name not in FACE_SETS]
         if not self.faces or unknown:

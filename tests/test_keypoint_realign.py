@@ -8,6 +8,8 @@ import pytest
 
 import keypoints
 from facexpr.errors import InvalidInputError
+from keypoints.augment import KeypointAugmenter
+from keypoints.config import KeypointConfig
 from keypoints.crops import CropSet
 from keypoints.metrics import keypoint_metrics
 from keypoints.realign import MEAN_SHAPE, mean_shape, points_back, realign_matrices, realigned_faces
@@ -72,3 +74,16 @@ def test_bad_context_crops_are_named() -> None:
     with pytest.raises(InvalidInputError, match=r"\(N, 15, 2\)"):
         realign_matrices(np.zeros((2, 5, 2)), 96, 144)
     assert model.predict(faces[:0], np.zeros((0, 144, 144), np.uint8)).shape == (0, 15, 2)
+
+
+def test_training_faces_can_be_realigned_as_the_second_read_sees_them(heldout_crops: CropSet) -> None:
+    rng = np.random.default_rng(0)
+    points = heldout_crops.context_keypoints()
+    readings = {}
+    for share in (0.0, 1.0):
+        augment = KeypointAugmenter(KeypointConfig(realign_prob=share, realign_noise_px=0.0, flip_prob=0.0))
+        moved = np.stack([augment(c, p, rng)[1] for c, p in zip(heldout_crops.context, points, strict=True)])
+        readings[share] = np.sqrt(np.mean((moved - MEAN_SHAPE) ** 2))
+    assert readings[1.0] < readings[0.0] / 2  # level, centred and scaled like the mean shape
+    with pytest.raises(InvalidInputError, match="realign_prob"):
+        KeypointConfig(realign_prob=1.5)

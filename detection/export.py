@@ -14,7 +14,7 @@ from tqdm import tqdm
 from detection.cnn_config import DetectorConfig
 from detection.cnn_detector import CARD_FILE, MODEL_FILE, WEIGHTS_DIR, CNNFaceDetector, as_detections, merged_readings
 from detection.datasets import AnnotatedImage, load_wild_faces, load_youtube_frames
-from detection.detectors import box_contains, box_iou
+from detection.detectors import Detection, box_contains, box_iou
 from detection.evaluate import evaluate_detector, evaluate_images, match
 from detection.train import training_parts
 from detection.training_pictures import read_gray, unannotated_faces
@@ -43,29 +43,22 @@ def choose_threshold(detector: CNNFaceDetector, images: list[AnnotatedImage]) ->
     """The lowest centre probability at which false alarms stay within ``FALSE_ALARM_SHARE`` of ``images``, and the
     recall there. A box on a face MTCNN finds but nobody annotated is neither a hit nor a false alarm."""
     results = evaluate_images(detector, images, "choosing the threshold")
-    unannotated = unannotated_faces(images)
-    scores, false = [], []
-    for result, extra in zip(results, unannotated, strict=True):
-        for detection, face in zip(result.detections, result.matches["iou"], strict=True):
-            if face < 0 and _unannotated(detection.box, extra):
-                continue
-            scores.append(detection.score)
-            false.append(face < 0)
-    scores_, false_ = np.array(scores), np.array(false, dtype=bool)
+    judged = [
+        judge(result.detections, result.matches["iou"], extra)
+        for result, extra in zip(results, unannotated_faces(images), strict=True)
+    ]
+    scores = np.array([d.score for result in results for d in result.detections])
+    hit = np.concatenate([h for h, _ in judged]) if judged else np.zeros(0, bool)
+    false = np.concatenate([f for _, f in judged]) if judged else np.zeros(0, bool)
     allowed = int(FALSE_ALARM_SHARE * len(images))
-    candidates = np.sort(np.unique(scores_))
-    threshold = next(t for t in candidates if false_[scores_ >= t].sum() <= allowed) if len(candidates) else 0.5
-    faces = sum(len(r.image.landmarks) for r in results)
-    hits = sum(
-        int(((np.array(r.matches["iou"]) >= 0) & (np.array([d.score for d in r.detections]) >= threshold)).sum())
-        for r in results
-        if r.detections
-    )
+    candidates = np.sort(np.unique(scores))
+    threshold = next(t for t in candidates if false[scores >= t].sum() <= allowed) if len(candidates) else 0.5
+    faces = sum(len(image.landmarks) for image in images)
     return {
         "threshold": float(max(threshold, LOWEST_THRESHOLD)),
         "validation_images": len(images),
-        "validation_recall": hits / max(1, faces),
-        "validation_false_alarms": int(false_[scores_ >= threshold].sum()) if len(scores_) else 0,
+        "validation_recall": int((hit & (scores >= threshold)).sum()) / max(1, faces),
+        "validation_false_alarms": int(false[scores >= threshold].sum()),
     }
 
 
@@ -81,11 +74,9 @@ def choose_thresholds(network_file: Path, images: list[AnnotatedImage]) -> dict[
         hits = false = 0
         for image, (first, small), extra in zip(images, readings, unannotated, strict=True):
             kept = small[1] >= candidate
-            boxes, scores = merged_readings(first, (small[0][kept], small[1][kept]), detector.merge_iou)
-            found = as_detections(boxes, scores)
-            matches = match(found, image.boxes, image.centres, "iou")
-            hits += sum(face >= 0 for face in matches)
-            false += sum(face < 0 and not _unannotated(d.box, extra) for d, face in zip(found, matches, strict=True))
+            found = as_detections(*merged_readings(first, (small[0][kept], small[1][kept]), detector.merge_iou))
+            hit, false_alarm = judge(found, match(found, image.boxes, image.centres, "iou"), extra)
+            hits, false = hits + int(hit.sum()), false + int(false_alarm.sum())
         if false <= allowed:
             break
     faces = sum(len(image.landmarks) for image in images)
@@ -95,6 +86,14 @@ def choose_thresholds(network_file: Path, images: list[AnnotatedImage]) -> dict[
         "validation_recall_both_readings": hits / max(1, faces),
         "validation_false_alarms_both_readings": int(false),
     }
+
+
+def judge(found: list[Detection], matches: list[int], extra: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per detection of one image (``matches``: the annotated face each took, or -1): whether it found an annotated
+    face, and whether it is a false alarm (on no face, annotated or among the MTCNN-found ``extra`` ones)."""
+    hit = np.array([face >= 0 for face in matches], dtype=bool)
+    false = np.array([face < 0 and not _unannotated(d.box, extra) for d, face in zip(found, matches, strict=True)])
+    return hit, false.astype(bool)
 
 
 def _unannotated(box: tuple[int, int, int, int], extra: np.ndarray) -> bool:

@@ -10,8 +10,9 @@ from skimage.transform import SimilarityTransform
 from facexpr.errors import InvalidInputError
 from keypoints.constants import NUM_KEYPOINTS
 
-#: The mean of the 15 keypoints (96x96 crop pixels) over the shipped model's training faces (YouTube-Faces people
-#: and wild-faces-68 photos of its split, pooled; ``mean_shape`` of their crops, rounded to 0.1 px).
+#: The mean of the 15 keypoints (96x96 crop pixels) over the keypoint split's training faces (YouTube-Faces people
+#: and wild-faces-68 photos, pooled, cropped around the ``cnn`` detector's boxes; ``mean_shape`` of their crops,
+#: rounded to 0.1 px).
 MEAN_SHAPE = np.array(
     [
         [66.3, 38.3],

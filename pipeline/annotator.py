@@ -76,13 +76,10 @@ class FaceCrops:
     context (``keypoints.crops.CONTEXT`` times wider, for the second keypoint read), and for the expression network
     (48x48)."""
 
-    keypoint: np.ndarray
+    keypoint: np.ndarray  # (N, 96, 96)
     transforms: list[CropTransform]
-    context: np.ndarray
-    expression: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.keypoint)
+    context: np.ndarray  # (N, 144, 144)
+    expression: np.ndarray  # (N, 48, 48)
 
     @classmethod
     def concat(cls, parts: list[FaceCrops]) -> FaceCrops:

@@ -11,7 +11,7 @@ import numpy as np
 from expressions.abstention import choose_threshold, read_correctly, tradeoff
 from expressions.calibration import expected_calibration_error, fit_temperature
 from expressions.datasets import load_fer2013
-from expressions.inference import load_model, reading_file, shipped_network_file
+from expressions.inference import Abstainer, load_model, reading_file, shipped_network_file
 from expressions.presets import FER2013_CLASSES, SEVEN_CLASS_PRESET, get_preset
 from expressions.reading import Reading, with_temperature
 from facexpr.checksum import sha256_file
@@ -47,9 +47,13 @@ def calibrate(
     reading = Reading(temperature)
     if ABSTAIN_CLASS not in preset_.classes:
         seven = load_model(SEVEN_CLASS_PRESET, path=shipped_network_file(SEVEN_CLASS_PRESET))
-        scores = seven.probabilities(part.images)[:, seven.classes.index(ABSTAIN_CLASS)]
+        # an aligned network's abstainer reads both framings: the aligned face and the face as FER2013 frames it
+        abstainer = Abstainer(seven, seven.classes.index(ABSTAIN_CLASS), 1.0, both_framings=network.aligned)
+        framed = load_fer2013(data_dir=data_dir).split(FIT_SPLIT).images if network.aligned else None
+        scores = abstainer.scores(part.images, framed)
         correct = read_correctly(raw[keep], part.labels, preset_)
-        reading = Reading(temperature, ABSTAIN_CLASS, choose_threshold(scores[correct], min_kept))
+        threshold = choose_threshold(scores[correct], min_kept)
+        reading = Reading(temperature, ABSTAIN_CLASS, threshold, abstainer.both_framings)
         chosen = tradeoff(scores, correct, part.labels, preset_, np.array([reading.abstain_threshold])).iloc[0]
         measured["kept_correct"] = float(chosen["kept_correct"])
         for name in FER2013_CLASSES:

@@ -12,7 +12,7 @@ from tqdm.auto import tqdm
 
 from expressions.abstention import THRESHOLDS, read_correctly, tradeoff, tradeoff_figure
 from expressions.calibration import ECE_BINS, calibration_bins, expected_calibration_error, reliability_figure
-from expressions.datasets import load_fer2013
+from expressions.datasets import ExpressionSamples, load_fer2013
 from expressions.faces import preset_faces
 from expressions.folders import load_image_folder
 from expressions.inference import Abstainer, ExpressionModel, load_model
@@ -52,10 +52,14 @@ def evaluate(
     probs = probabilities_all(model, faces, progress)
     extra["calibration"] = calibration_report(model, probs, truth, out_dir, title)
     if model.abstainer is not None and folder is None:
-        samples = load_fer2013(data_dir=data_dir, on_error=on_error, labels=labels, aligned=model.aligned)
-        samples = samples.split(split)
+
+        def split_faces(aligned: bool) -> ExpressionSamples:
+            return load_fer2013(data_dir=data_dir, on_error=on_error, labels=labels, aligned=aligned).split(split)
+
+        samples = split_faces(model.aligned)
+        framed = split_faces(False).images if model.aligned and model.abstainer.both_framings else None
         extra["abstention"] = abstention_report(
-            model, model.abstainer, probs, samples.images, samples.labels, out_dir, title
+            model, model.abstainer, probs, samples.images, samples.labels, out_dir, title, framed
         )
     return write_report(truth, probs.argmax(axis=1), model.preset.classes, out_dir, title, extra)
 
@@ -90,12 +94,14 @@ def abstention_report(
     fer2013_labels: np.ndarray,
     out_dir: str | os.PathLike[str] | None,
     title: str,
+    framed: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """How ``model``'s ``abstainer`` reads every face of a split (``images``; ``kept_probabilities``: the model's
-    reading of those the preset keeps, as the report read them): correct labels kept and out-of-preset faces left
-    unlabelled at its threshold and across thresholds; with ``out_dir`` also abstention.csv and abstention.png."""
+    """How ``model``'s ``abstainer`` reads every face of a split (``images``, and ``framed``: the same faces before
+    eye alignment; ``kept_probabilities``: the model's reading of those the preset keeps, as the report read them):
+    correct labels kept and out-of-preset faces left unlabelled at its threshold and across thresholds; with
+    ``out_dir`` also abstention.csv and abstention.png."""
     correct = read_correctly(kept_probabilities, fer2013_labels, model.preset)
-    scores = abstainer.scores(images)
+    scores = abstainer.scores(images, framed)
     chosen = tradeoff(scores, correct, fer2013_labels, model.preset, np.array([abstainer.threshold])).iloc[0]
     table = tradeoff(scores, correct, fer2013_labels, model.preset, THRESHOLDS)
     outside = [c for c in chosen.index if c.endswith("_unlabelled") and c != "out_of_preset_unlabelled"]

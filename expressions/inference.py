@@ -153,13 +153,14 @@ class ExpressionModel:
         """The most probable class of each row."""
         return [self.classes[i] for i in probabilities.argmax(axis=1)]
 
-    def predict(self, faces: np.ndarray) -> tuple[list[str | None], np.ndarray]:
+    def predict(self, faces: np.ndarray, framed: np.ndarray | None = None) -> tuple[list[str | None], np.ndarray]:
         """(labels, probabilities): a class name per face (``None`` where the abstainer withholds it) and an (N, C)
-        array whose rows sum to 1."""
+        array whose rows sum to 1. ``framed``: the same faces before eye alignment, for an abstainer that reads both
+        framings (``Abstainer.both_framings``)."""
         probs = self.probabilities(faces)
         labels: list[str | None] = list(self.labels(probs))
         if self.abstainer is not None and len(probs):
-            withheld = self.abstainer.abstains(faces)
+            withheld = self.abstainer.abstains(faces, framed)
             labels = [None if other else label for label, other in zip(labels, withheld, strict=True)]
         return labels, probs
 
@@ -167,19 +168,27 @@ class ExpressionModel:
 @dataclass(frozen=True)
 class Abstainer:
     """A face is none of the preset's classes when the seven-class ``model`` gives ``column`` (its Neutral) a
-    probability above ``threshold``."""
+    probability above ``threshold``; with ``both_framings``, the mean of that probability on the aligned face and on
+    the face as framed, where both are given (one network call)."""
 
     model: ExpressionModel
     column: int
     threshold: float
+    both_framings: bool = False
 
-    def scores(self, faces: np.ndarray) -> np.ndarray:
+    def scores(self, faces: np.ndarray, framed: np.ndarray | None = None) -> np.ndarray:
         """The seven-class probability of the abstaining class, per face."""
-        return self.model.probabilities(faces)[:, self.column]
+        if not self.both_framings or framed is None:
+            return self.model.probabilities(faces)[:, self.column]
+        if len(framed) != len(faces):
+            raise InvalidInputError(f"{len(faces)} faces but {len(framed)} framed faces")
+        both = [to_gray_batch(as_float_batch(batch), self.model.size) for batch in (faces, framed)]
+        probs = self.model.probabilities(np.concatenate(both))[:, self.column]
+        return (probs[: len(faces)] + probs[len(faces) :]) / 2.0
 
-    def abstains(self, faces: np.ndarray) -> np.ndarray:
+    def abstains(self, faces: np.ndarray, framed: np.ndarray | None = None) -> np.ndarray:
         """Whether each face gets no label."""
-        return self.scores(faces) > self.threshold
+        return self.scores(faces, framed) > self.threshold
 
 
 def load_model(
@@ -209,7 +218,8 @@ def _cached_model(
     abstainer = None
     if abstain and reading.abstain_class is not None:
         seven = ExpressionModel(_network(shipped_network_file(SEVEN_CLASS_PRESET)), SEVEN_CLASS_PRESET, tta=tta)
-        abstainer = Abstainer(seven, seven.classes.index(reading.abstain_class), reading.abstain_threshold)
+        column = seven.classes.index(reading.abstain_class)
+        abstainer = Abstainer(seven, column, reading.abstain_threshold, reading.abstain_both_framings)
     file = shipped_network_file(preset)
     return ExpressionModel(_network(file), preset, tta, scales, reading.temperature, abstainer, is_aligned(file))
 

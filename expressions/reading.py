@@ -22,11 +22,14 @@ NO_LABEL = "neutral / other"
 @dataclass(frozen=True)
 class Reading:
     """``temperature`` scales the log-probabilities (1: as the network reads); a face whose seven-class probability
-    of ``abstain_class`` exceeds ``abstain_threshold`` gets no label (``None``: never abstain)."""
+    of ``abstain_class`` exceeds ``abstain_threshold`` gets no label (``None``: never abstain). With
+    ``abstain_both_framings`` that probability is the mean over the face aligned by its eyes and the face as framed
+    (the crop of the detector's box), where a caller has both."""
 
     temperature: float = 1.0
     abstain_class: str | None = None
     abstain_threshold: float = 1.0
+    abstain_both_framings: bool = False
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Reading:
@@ -35,7 +38,12 @@ class Reading:
         if not file.is_file():
             return cls()
         saved = json.loads(file.read_text())
-        return cls(saved["temperature"], saved.get("abstain_class"), saved.get("abstain_threshold", 1.0))
+        return cls(
+            saved["temperature"],
+            saved.get("abstain_class"),
+            saved.get("abstain_threshold", 1.0),
+            saved.get("abstain_both_framings", False),
+        )
 
     def save(self, path: str | os.PathLike[str], **evidence: Any) -> Path:
         """Write the reading with ``evidence`` (where and how it was fitted, what it measured there)."""

@@ -61,12 +61,12 @@ class Annotator:
         """Keypoints (N, 15, 2) in keypoint-crop pixels, expression labels (``None``: none of the preset's classes)
         and class probabilities (N, C) of N faces, each network called once on all of them (the keypoint network
         twice with mirror averaging: ``KeypointModel.reread``). For an aligned expression network the expression
-        crops are first aligned by the eye centres of the first keypoint read."""
+        crops are first aligned by the eye centres of the first keypoint read; its abstainer may read both
+        framings."""
         points, eyes = self.keypoint_model.predict_with_eyes(crops.keypoint, crops.context)
-        expression_crops = crops.expression
-        if self.expression_model.aligned:
-            expression_crops = aligned_crops(expression_crops, eyes)
-        labels, probs = self.expression_model.predict(expression_crops)
+        if not self.expression_model.aligned:
+            return points, *self.expression_model.predict(crops.expression)
+        labels, probs = self.expression_model.predict(aligned_crops(crops.expression, eyes), framed=crops.expression)
         return points, labels, probs
 
 

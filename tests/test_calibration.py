@@ -70,6 +70,22 @@ def test_neutral_faces_mostly_get_no_fer5_label_and_their_probabilities_stay(dat
     assert np.mean([label == "Happy" for label in happy_labels]) > 0.8
 
 
+def test_the_abstainer_reads_both_framings_of_an_aligned_face(data_dir: Path) -> None:
+    model = expressions.load_model("fer5")
+    assert model.aligned and model.abstainer is not None and model.abstainer.both_framings
+    aligned, framed = (load_fer2013(data_dir=data_dir, aligned=a).split("PublicTest") for a in (True, False))
+    neutral = aligned.labels == FER2013_CLASSES.index("Neutral")
+    faces, plain = aligned.images[neutral][:64], framed.images[neutral][:64]
+    abstainer = model.abstainer
+    both = abstainer.scores(faces, plain)
+    np.testing.assert_allclose(both, (abstainer.scores(faces) + abstainer.scores(plain)) / 2, atol=1e-5)
+    labels, probs = model.predict(faces, framed=plain)
+    assert [label is None for label in labels] == list(both > abstainer.threshold)
+    assert np.array_equal(probs, model.predict(faces)[1])  # the framing changes the abstainer only
+    with pytest.raises(InvalidInputError, match="64 faces but 3 framed faces"):
+        abstainer.scores(faces, plain[:3])
+
+
 def test_a_face_without_a_label_is_drawn_and_written_as_neutral_or_other() -> None:
     photo = sample_photo()
     found = pipeline.annotate(photo).faces[0]

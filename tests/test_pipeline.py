@@ -70,8 +70,10 @@ def test_read_crops_reads_like_each_model_alone(annotator: Annotator) -> None:
     assert len(found) >= 2 and points.shape == (len(found), 15, 2) and probs.shape == (len(found), 5)
     alone_points, eyes = annotator.keypoint_model.predict_with_eyes(crops.keypoint, crops.context)
     np.testing.assert_allclose(points, alone_points, atol=1e-3)
-    read = aligned_crops(crops.expression, eyes) if annotator.expression_model.aligned else crops.expression
-    alone_labels, alone_probs = annotator.expression_model.predict(read)
+    assert annotator.expression_model.aligned  # read aligned; its abstainer reads the framed crops too
+    alone_labels, alone_probs = annotator.expression_model.predict(
+        aligned_crops(crops.expression, eyes), crops.expression
+    )
     np.testing.assert_allclose(probs, alone_probs, atol=1e-5)
     assert labels == alone_labels
     first_read, first_eyes = annotator.keypoint_model.predict_with_eyes(crops.keypoint)

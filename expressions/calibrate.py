@@ -4,6 +4,7 @@ without Neutral the threshold above which a face gets no label) and store it bes
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -11,11 +12,19 @@ import numpy as np
 from expressions.abstention import choose_threshold, read_correctly, tradeoff
 from expressions.calibration import expected_calibration_error, fit_temperature
 from expressions.datasets import load_fer2013
-from expressions.inference import Abstainer, load_model, reading_file, shipped_network_file
-from expressions.presets import FER2013_CLASSES, SEVEN_CLASS_PRESET, get_preset
+from expressions.inference import (
+    Abstainer,
+    abstainer_file,
+    abstaining_model,
+    load_model,
+    reading_file,
+    shipped_network_file,
+)
+from expressions.presets import FER2013_CLASSES, get_preset
 from expressions.reading import Reading, with_temperature
 from facexpr.checksum import sha256_file
 from facexpr.datadir import FER2013, dataset_file
+from facexpr.errors import DataNotFoundError
 
 #: The split a reading is fitted on: the selection split, never the reported PrivateTest.
 FIT_SPLIT = "PublicTest"
@@ -30,9 +39,11 @@ def calibrate(
     data_dir: str | os.PathLike[str] | None = None,
     min_kept: float = MIN_KEPT,
     out: str | os.PathLike[str] | None = None,
+    abstainer: str | None = None,
 ) -> dict[str, Any]:
     """Fit the reading and write it to ``out`` (default: ``<preset>.reading.json`` beside the shipped weights, where
-    ``load_model`` reads it); returns what it wrote."""
+    ``load_model`` reads it); returns what it wrote. ``abstainer`` names the seven-class LiteRT file beside the
+    shipped weights that decides "none of these" (default: the one serving the seven-class preset)."""
     preset_ = get_preset(preset)
     network = load_model(preset_.name, path=shipped_network_file(preset_))
     part = load_fer2013(data_dir=data_dir, aligned=network.aligned).split(FIT_SPLIT)  # as the pipeline reads faces
@@ -46,14 +57,17 @@ def calibrate(
     }
     reading = Reading(temperature)
     if ABSTAIN_CLASS not in preset_.classes:
-        seven = load_model(SEVEN_CLASS_PRESET, path=shipped_network_file(SEVEN_CLASS_PRESET))
+        deciding = Reading(abstain_network=Path(abstainer).name if abstainer else None)
+        if not abstainer_file(deciding).is_file():
+            raise DataNotFoundError(f"no abstaining network {abstainer_file(deciding)}: it must lie beside the weights")
+        seven = abstaining_model(deciding)
         # an aligned network's abstainer reads both framings: the aligned face and the face as FER2013 frames it
-        abstainer = Abstainer(seven, seven.classes.index(ABSTAIN_CLASS), 1.0, both_framings=network.aligned)
+        judge = Abstainer(seven, seven.classes.index(ABSTAIN_CLASS), 1.0, both_framings=network.aligned)
         framed = load_fer2013(data_dir=data_dir).split(FIT_SPLIT).images if network.aligned else None
-        scores = abstainer.scores(part.images, framed)
+        scores = judge.scores(part.images, framed)
         correct = read_correctly(raw[keep], part.labels, preset_)
         threshold = choose_threshold(scores[correct], min_kept)
-        reading = Reading(temperature, ABSTAIN_CLASS, threshold, abstainer.both_framings)
+        reading = Reading(temperature, ABSTAIN_CLASS, threshold, judge.both_framings, deciding.abstain_network)
         chosen = tradeoff(scores, correct, part.labels, preset_, np.array([reading.abstain_threshold])).iloc[0]
         measured["kept_correct"] = float(chosen["kept_correct"])
         for name in FER2013_CLASSES:
@@ -66,7 +80,8 @@ def calibrate(
         "min_kept": min_kept,
         "data": {"file": data.name, "sha256": sha256_file(data)},
         "network": shipped_network_file(preset_).name,
-        "command": f"facexpr expressions calibrate --preset {preset_.name} --data DATA",
+        "command": f"facexpr expressions calibrate --preset {preset_.name} --data DATA"
+        + (f" --abstainer {reading.abstain_network}" if reading.abstain_network else ""),
         "measured_on_fit_split": measured,
     }
     path = reading.save(out or reading_file(preset_), **evidence)

@@ -135,6 +135,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--min-kept", type=float, default=0.92, help="share of correctly read PublicTest faces that keep their label"
     )
     calibrate.add_argument("--out", metavar="FILE", help="where to write it (default: beside the shipped weights)")
+    calibrate.add_argument(
+        "--abstainer",
+        metavar="FILE",
+        help="the seven-class LiteRT network that decides 'none of these', a file beside the shipped weights (default: "
+        "the one serving fer7; `facexpr export-litert expressions/weights/fer7.keras --weights int8 --out FILE` "
+        "writes a faster copy)",
+    )
 
     remeasure = add_command(
         commands,
@@ -259,7 +266,7 @@ def _compare(args: argparse.Namespace) -> int:
 def _calibrate(args: argparse.Namespace) -> int:
     from expressions.calibrate import calibrate
 
-    calibrate(args.preset, args.data, args.min_kept, args.out)
+    calibrate(args.preset, args.data, args.min_kept, args.out, args.abstainer)
     return 0
 
 

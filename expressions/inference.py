@@ -217,7 +217,7 @@ def _cached_model(
     reading = Reading.load(reading_file(preset))
     abstainer = None
     if abstain and reading.abstain_class is not None:
-        seven = ExpressionModel(_network(shipped_network_file(SEVEN_CLASS_PRESET)), SEVEN_CLASS_PRESET, tta=tta)
+        seven = abstaining_model(reading, tta)
         column = seven.classes.index(reading.abstain_class)
         abstainer = Abstainer(seven, column, reading.abstain_threshold, reading.abstain_both_framings)
     file = shipped_network_file(preset)
@@ -247,6 +247,18 @@ def _network(file: Path) -> Network:
 def shipped_network_file(preset: str | Preset) -> Path:
     """The LiteRT file that serves ``preset``, exported from its shipped weights."""
     return serving_weights(preset).with_suffix(".tflite")
+
+
+def abstaining_model(reading: Reading, tta: bool = True) -> ExpressionModel:
+    """The seven-class model that decides "none of these" for a shipped ``reading`` (``abstainer_file``)."""
+    return ExpressionModel(_network(abstainer_file(reading)), SEVEN_CLASS_PRESET, tta=tta)
+
+
+def abstainer_file(reading: Reading) -> Path:
+    """The seven-class LiteRT network that decides "none of these" for a shipped ``reading``."""
+    if reading.abstain_network is None:
+        return shipped_network_file(SEVEN_CLASS_PRESET)
+    return WEIGHTS_DIR / reading.abstain_network
 
 
 def reading_file(preset: str | Preset) -> Path:

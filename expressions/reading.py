@@ -24,12 +24,14 @@ class Reading:
     """``temperature`` scales the log-probabilities (1: as the network reads); a face whose seven-class probability
     of ``abstain_class`` exceeds ``abstain_threshold`` gets no label (``None``: never abstain). With
     ``abstain_both_framings`` that probability is the mean over the face aligned by its eyes and the face as framed
-    (the crop of the detector's box), where a caller has both."""
+    (the crop of the detector's box), where a caller has both. ``abstain_network`` names the seven-class LiteRT file
+    beside the weights that reads it (``None``: the one serving the seven-class preset)."""
 
     temperature: float = 1.0
     abstain_class: str | None = None
     abstain_threshold: float = 1.0
     abstain_both_framings: bool = False
+    abstain_network: str | None = None
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Reading:
@@ -43,6 +45,7 @@ class Reading:
             saved.get("abstain_class"),
             saved.get("abstain_threshold", 1.0),
             saved.get("abstain_both_framings", False),
+            saved.get("abstain_network"),
         )
 
     def save(self, path: str | os.PathLike[str], **evidence: Any) -> Path:

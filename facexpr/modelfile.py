@@ -66,6 +66,11 @@ def export_litert(model: keras.Model, path: str | os.PathLike[str], weights: str
         return write_atomic(path, lambda tmp: model.export(str(tmp), format="litert", verbose=False, **options))
 
 
+def write_litert_copy(keras_file: str | os.PathLike[str], out: str | os.PathLike[str], weights: str = "int8") -> Path:
+    """Export the Keras model in ``keras_file`` as the LiteRT file ``out`` with ``weights``, recorded in no card."""
+    return export_litert(read_model(Path(keras_file), "Keras model", "Name a .keras file."), out, weights)
+
+
 def write_litert_beside(keras_file: str | os.PathLike[str], weights: str | None = None) -> tuple[Path, list[Path]]:
     """Export the Keras model in ``keras_file`` as ``<same name>.tflite`` beside it, and record that file in every
     model card of the folder that names these weights; returns the LiteRT file and the cards updated. ``weights``

@@ -27,6 +27,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="int8: dynamic-range quantized, 3-5x faster; float32: as trained (default: the format each model's card "
         "names, else int8)",
     )
+    command.add_argument(
+        "--out",
+        metavar="FILE.tflite",
+        help="write one model's LiteRT file here instead, recorded in no card (e.g. an int8 copy of fer7 for the "
+        "abstainer: `facexpr expressions calibrate --abstainer`)",
+    )
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -34,10 +40,15 @@ def _export(args: argparse.Namespace) -> int:
     from keypoints.inference import MODEL_FILE
 
     try:
-        from facexpr.modelfile import write_litert_beside
+        from facexpr.modelfile import write_litert_beside, write_litert_copy
     except ImportError as error:
         raise InvalidInputError(f"export-litert reads Keras models: {TRAIN_EXTRA_HINT}") from error
 
+    if args.out:
+        if len(args.models) != 1:
+            raise InvalidInputError("--out writes one model's LiteRT file: name exactly one MODEL.keras")
+        print(f"wrote {write_litert_copy(args.models[0], args.out, args.weights or 'int8')}")
+        return 0
     shipped = [MODEL_FILE, *sorted({serving_weights(preset) for preset in shipped_presets()})]
     for model in args.models or shipped:
         litert_file, cards = write_litert_beside(model, args.weights)

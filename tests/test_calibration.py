@@ -11,6 +11,7 @@ import pytest
 
 import expressions
 import pipeline
+from expressions.calibrate import calibrate
 from expressions.calibration import expected_calibration_error, fit_temperature
 from expressions.datasets import load_fer2013
 from expressions.inference import reading_file, shipped_presets
@@ -18,7 +19,7 @@ from expressions.presets import FER2013_CLASSES
 from expressions.reading import Reading, with_temperature
 from facexpr.checksum import sha256_file
 from facexpr.datadir import FER2013, dataset_file
-from facexpr.errors import InvalidInputError
+from facexpr.errors import DataNotFoundError, InvalidInputError
 from pipeline.cli import main
 from pipeline.draw import draw
 from pipeline.faces import Face
@@ -101,10 +102,15 @@ def test_a_face_without_a_label_is_drawn_and_written_as_neutral_or_other() -> No
 
 def test_calibrate_reproduces_the_shipped_fer5_reading(data_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "fer5.reading.json"
-    assert main(["expressions", "calibrate", "--preset", "fer5", "--data", str(data_dir), "--out", str(out)]) == 0
-    fitted, shipped = Reading.load(out), Reading.load(reading_file("fer5"))
+    shipped = Reading.load(reading_file("fer5"))
+    args = ["expressions", "calibrate", "--preset", "fer5", "--data", str(data_dir), "--out", str(out)]
+    assert main([*args, "--abstainer", str(shipped.abstain_network)]) == 0
+    fitted = Reading.load(out)
+    assert fitted.abstain_network == shipped.abstain_network and fitted.abstain_both_framings
     assert fitted.abstain_class == shipped.abstain_class == "Neutral"
     assert fitted.temperature == pytest.approx(shipped.temperature, abs=1e-6)
     assert fitted.abstain_threshold == pytest.approx(shipped.abstain_threshold, abs=1e-6)
     measured = json.loads(out.read_text())["measured_on_fit_split"]
     assert measured["kept_correct"] >= 0.92 and measured["ece_calibrated"] < measured["ece_network"]
+    with pytest.raises(DataNotFoundError, match="no abstaining network"):
+        calibrate("fer5", data_dir, out=tmp_path / "other.json", abstainer="nowhere.tflite")

@@ -17,8 +17,16 @@ from detection.cnn_detector import MODEL_FILE as DETECTOR_FILE
 from expressions.datasets import load_fer2013
 from expressions.evaluate import evaluate_model_file
 from expressions.faces import preset_faces
-from expressions.inference import read_card, serving_weights, shipped_network_file, shipped_presets
+from expressions.inference import (
+    abstainer_file,
+    read_card,
+    reading_file,
+    serving_weights,
+    shipped_network_file,
+    shipped_presets,
+)
 from expressions.presets import get_preset
+from expressions.reading import Reading
 from facexpr.checksum import sha256_file
 from facexpr.errors import InvalidInputError
 from facexpr.litert import KEPT_SHAPES, LITERT_WEIGHTS, LiteRTNetwork, weight_format
@@ -26,6 +34,7 @@ from facexpr.modelcard import card_beside
 from facexpr.networks import read_network
 from keypoints.crops import CropSet
 from keypoints.inference import MODEL_FILE
+from pipeline.cli import main as pipeline_main
 
 SHIPPED = shipped_presets()
 CARDS = [card_beside(file) for file in dict.fromkeys((MODEL_FILE, DETECTOR_FILE, *map(serving_weights, SHIPPED)))]
@@ -117,6 +126,19 @@ def test_export_writes_the_weights_asked_for(tmp_path: Path) -> None:
     card.write_text(json.dumps({"model_file": "tiny.keras", "litert_weights": "float32"}))
     litert, cards = write_litert_beside(tmp_path / "tiny.keras")
     assert cards == [card] and weight_format(litert) == json.loads(card.read_text())["litert_weights"] == "float32"
+    # --out writes one model's copy, recorded in no card
+    recorded = card.read_text()
+    assert pipeline_main(["export-litert", str(tmp_path / "tiny.keras"), "--out", str(tmp_path / "copy.tflite")]) == 0
+    assert weight_format(tmp_path / "copy.tflite") == "int8" and card.read_text() == recorded
+    assert pipeline_main(["export-litert", "--out", str(tmp_path / "copy.tflite")]) == 2  # names no model
+
+
+def test_the_abstainers_int8_copy_of_fer7_is_the_export_of_the_shipped_weights(tmp_path: Path) -> None:
+    reading = Reading.load(reading_file("fer5"))
+    assert reading.abstain_network == "fer7.int8.tflite" and abstainer_file(reading).is_file()
+    copy = tmp_path / "fer7.int8.tflite"
+    assert pipeline_main(["export-litert", str(serving_weights("fer7")), "--weights", "int8", "--out", str(copy)]) == 0
+    assert sha256_file(copy) == sha256_file(abstainer_file(reading))
 
 
 def test_a_network_read_at_many_shapes_gives_each_shape_its_own_answer(heldout_crops: CropSet) -> None:

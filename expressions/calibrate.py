@@ -57,17 +57,17 @@ def calibrate(
     }
     reading = Reading(temperature)
     if ABSTAIN_CLASS not in preset_.classes:
-        deciding = Reading(abstain_network=Path(abstainer).name if abstainer else None)
-        if not abstainer_file(deciding).is_file():
-            raise DataNotFoundError(f"no abstaining network {abstainer_file(deciding)}: it must lie beside the weights")
-        seven = abstaining_model(deciding)
+        network_name = Path(abstainer).name if abstainer else None
+        if not (where := abstainer_file(network_name)).is_file():
+            raise DataNotFoundError(f"no abstaining network {where}: it must lie beside the shipped weights")
+        seven = abstaining_model(network_name)
         # an aligned network's abstainer reads both framings: the aligned face and the face as FER2013 frames it
         judge = Abstainer(seven, seven.classes.index(ABSTAIN_CLASS), 1.0, both_framings=network.aligned)
         framed = load_fer2013(data_dir=data_dir).split(FIT_SPLIT).images if network.aligned else None
         scores = judge.scores(part.images, framed)
         correct = read_correctly(raw[keep], part.labels, preset_)
         threshold = choose_threshold(scores[correct], min_kept)
-        reading = Reading(temperature, ABSTAIN_CLASS, threshold, judge.both_framings, deciding.abstain_network)
+        reading = Reading(temperature, ABSTAIN_CLASS, threshold, judge.both_framings, network_name)
         chosen = tradeoff(scores, correct, part.labels, preset_, np.array([reading.abstain_threshold])).iloc[0]
         measured["kept_correct"] = float(chosen["kept_correct"])
         for name in FER2013_CLASSES:

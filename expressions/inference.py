@@ -217,7 +217,7 @@ def _cached_model(
     reading = Reading.load(reading_file(preset))
     abstainer = None
     if abstain and reading.abstain_class is not None:
-        seven = abstaining_model(reading, tta)
+        seven = abstaining_model(reading.abstain_network, tta)
         column = seven.classes.index(reading.abstain_class)
         abstainer = Abstainer(seven, column, reading.abstain_threshold, reading.abstain_both_framings)
     file = shipped_network_file(preset)
@@ -249,16 +249,15 @@ def shipped_network_file(preset: str | Preset) -> Path:
     return serving_weights(preset).with_suffix(".tflite")
 
 
-def abstaining_model(reading: Reading, tta: bool = True) -> ExpressionModel:
-    """The seven-class model that decides "none of these" for a shipped ``reading`` (``abstainer_file``)."""
-    return ExpressionModel(_network(abstainer_file(reading)), SEVEN_CLASS_PRESET, tta=tta)
+def abstaining_model(network: str | None = None, tta: bool = True) -> ExpressionModel:
+    """The seven-class model that decides "none of these", read from ``abstainer_file(network)``."""
+    return ExpressionModel(_network(abstainer_file(network)), SEVEN_CLASS_PRESET, tta=tta)
 
 
-def abstainer_file(reading: Reading) -> Path:
-    """The seven-class LiteRT network that decides "none of these" for a shipped ``reading``."""
-    if reading.abstain_network is None:
-        return shipped_network_file(SEVEN_CLASS_PRESET)
-    return WEIGHTS_DIR / reading.abstain_network
+def abstainer_file(network: str | None = None) -> Path:
+    """The seven-class LiteRT file named ``network`` beside the shipped weights (a reading's ``abstain_network``), else
+    the one serving the seven-class preset."""
+    return shipped_network_file(SEVEN_CLASS_PRESET) if network is None else WEIGHTS_DIR / network
 
 
 def reading_file(preset: str | Preset) -> Path:

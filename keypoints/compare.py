@@ -27,9 +27,9 @@ def compare_models(
     out: str | os.PathLike[str] | None = None,
 ) -> dict[str, Any]:
     """Both models (``model_a`` default: the shipped one) read the same crops of ``part`` of ``faces`` (split as
-    ``model_a``'s config splits them); returns and prints their metrics and
-    the 95% interval of RMSE(b) - RMSE(a), resampling whole people or photos. Both read each face as the pipeline
-    does (mirror-averaged, and read again re-aligned, ``KeypointModel.reread``)."""
+    ``model_a``'s config splits them), each as the pipeline reads it (mirror-averaged, and read again re-aligned,
+    ``KeypointModel.reread``); returns and prints their metrics and the 95% interval of RMSE(b) - RMSE(a),
+    resampling whole people or photos."""
     path_a = Path(model_a) if model_a else MODEL_FILE
     crops = split_crops(config_for(path_a), data_dir, part=part, detector=detector, faces=faces)
     readers = (load_model(str(model_a) if model_a else None, tta=True), load_model(str(model_b), tta=True))

@@ -49,6 +49,24 @@ def expected_calibration_error(probabilities: np.ndarray, targets: np.ndarray, b
     return float(sum(row["share"] * abs(row["confidence"] - row["accuracy"]) for row in table))
 
 
+def ece_if_calibrated(
+    probabilities: np.ndarray, bins: int = ECE_BINS, draws: int = 500, seed: int = 0
+) -> tuple[float, float]:
+    """Mean and standard deviation of the ECE that a perfectly calibrated reading would show on these faces: each
+    face's label drawn from its own probabilities, ``draws`` times. Finite samples leave this much ECE however well
+    a reading is calibrated, so a measured ECE is read against it."""
+    rng = np.random.default_rng(seed)
+    cumulative = np.cumsum(probabilities, axis=1)
+    last = probabilities.shape[1] - 1
+    errors = [
+        expected_calibration_error(
+            probabilities, np.minimum((rng.random((len(probabilities), 1)) > cumulative).sum(axis=1), last), bins
+        )
+        for _ in range(draws)
+    ]
+    return float(np.mean(errors)), float(np.std(errors))
+
+
 def reliability_figure(readings: dict[str, tuple[np.ndarray, np.ndarray]], title: str) -> plt.Figure:
     """Accuracy against confidence per bin for each named reading ``(probabilities, targets)``, with its ECE."""
     fig, ax = plt.subplots(figsize=(5.5, 5.5))

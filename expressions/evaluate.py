@@ -11,7 +11,13 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from expressions.abstention import THRESHOLDS, read_correctly, tradeoff, tradeoff_figure
-from expressions.calibration import ECE_BINS, calibration_bins, expected_calibration_error, reliability_figure
+from expressions.calibration import (
+    ECE_BINS,
+    calibration_bins,
+    ece_if_calibrated,
+    expected_calibration_error,
+    reliability_figure,
+)
 from expressions.datasets import ExpressionSamples, load_fer2013
 from expressions.faces import preset_faces
 from expressions.folders import load_image_folder
@@ -70,15 +76,19 @@ def calibration_report(
     """Expected calibration error of the probabilities as read and as the network alone reads them (undoing the
     model's temperature); with ``out_dir`` also reliability.png."""
     network = with_temperature(probs, 1.0 / model.temperature)
+    floor, floor_sd = ece_if_calibrated(probs) if len(truth) else (0.0, 0.0)
     result = {
         "ece": expected_calibration_error(probs, truth),
         "ece_network": expected_calibration_error(network, truth),
+        "ece_if_calibrated": floor,
+        "ece_if_calibrated_sd": floor_sd,
         "temperature": model.temperature,
         "bins": calibration_bins(probs, truth),
     }
     print(
         f"expected calibration error ({ECE_BINS} bins): {result['ece']:.4f} at temperature {model.temperature:.3f} "
-        f"(the network alone: {result['ece_network']:.4f})"
+        f"(the network alone: {result['ece_network']:.4f}; a perfectly calibrated reading of these {len(truth)} "
+        f"faces would show {floor:.4f} +- {floor_sd:.4f})"
     )
     if out_dir is not None and len(truth):
         readings = {f"temperature {model.temperature:.3f}": (probs, truth), "the network alone": (network, truth)}

@@ -12,7 +12,7 @@ import pytest
 import expressions
 import pipeline
 from expressions.calibrate import calibrate
-from expressions.calibration import expected_calibration_error, fit_temperature
+from expressions.calibration import ece_if_calibrated, expected_calibration_error, fit_temperature
 from expressions.datasets import load_fer2013
 from expressions.inference import reading_file, shipped_presets
 from expressions.presets import FER2013_CLASSES
@@ -45,6 +45,18 @@ def test_fitting_finds_the_temperature_that_made_overconfident_probabilities() -
     overconfident = with_temperature(calibrated, 0.5)
     assert fit_temperature(overconfident, truth) == pytest.approx(2.0, rel=0.1)
     assert expected_calibration_error(calibrated, truth) < expected_calibration_error(overconfident, truth)
+
+
+def test_the_ece_a_calibrated_reading_would_show_brackets_a_calibrated_one_and_not_an_overconfident_one() -> None:
+    rng = np.random.default_rng(1)
+    logits = rng.normal(scale=2.0, size=(2000, 5))
+    calibrated = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    truth = np.array([rng.choice(5, p=row) for row in calibrated])
+    floor, spread = ece_if_calibrated(calibrated, draws=200)
+    assert 0.005 < floor < 0.05 and spread > 0
+    assert abs(expected_calibration_error(calibrated, truth) - floor) < 4 * spread
+    assert expected_calibration_error(with_temperature(calibrated, 0.5), truth) > floor + 4 * spread
+    assert ece_if_calibrated(np.eye(5)[truth], draws=20) == (0.0, 0.0)  # certain and calibrated: no sampling error
 
 
 @pytest.mark.parametrize("preset", shipped_presets())

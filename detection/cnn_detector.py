@@ -82,9 +82,9 @@ def reading_scale(shape: tuple[int, ...], min_side: int, max_side: int) -> float
 class CNNFaceDetector(FaceDetector):
     """Faces from the detector network: each picture is read at ``reading_scale`` (its longer side ``min_side`` to
     ``max_side``) and, unless ``large_zoom`` is None, again ``large_zoom`` times that size for large faces; unless
-    ``small_zoom`` is None, its small-face candidates are re-read ``small_zoom`` times larger (``readings``); face
-    centres above ``threshold`` (above ``small_threshold`` in the small-face reading; both default to the card's)
-    become square boxes, overlapping ones merged at ``merge_iou``."""
+    ``small_zoom`` is None, its candidates under ``small_face`` pixels are re-read in ``patch_side`` patches
+    ``small_zoom`` times larger (``readings``); face centres above ``threshold`` (above ``small_threshold`` in the
+    small-face reading; both default to the card's) become square boxes, overlapping ones merged at ``merge_iou``."""
 
     name = "cnn"
 
@@ -99,6 +99,8 @@ class CNNFaceDetector(FaceDetector):
         small_zoom: float | None = SMALL_ZOOM,
         small_threshold: float | None = None,
         large_zoom: float | None = LARGE_ZOOM,
+        small_face: int = SMALL_FACE,
+        patch_side: int = PATCH_SIDE,
     ) -> None:
         for value in (threshold, small_threshold):
             if value is not None and not 0.0 < value < 1.0:
@@ -109,6 +111,8 @@ class CNNFaceDetector(FaceDetector):
             raise InvalidInputError(f"small_zoom must be above 1 (or None), not {small_zoom}")
         if large_zoom is not None and not 0.0 < large_zoom < 1.0:
             raise InvalidInputError(f"large_zoom must lie in (0, 1) (or be None), not {large_zoom}")
+        if small_face < 1 or patch_side < 8:
+            raise InvalidInputError(f"small_face >= 1 and patch_side >= 8 are required, not {small_face}, {patch_side}")
         self.path = Path(model_path) if model_path is not None else RUNTIME_FILE
         self.network = _network(self.path)
         shipped, shipped_small = shipped_thresholds()
@@ -118,6 +122,7 @@ class CNNFaceDetector(FaceDetector):
         self.small_threshold = small_threshold
         self.min_side, self.max_side, self.merge_iou, self.min_size = min_side, max_side, merge_iou, min_size
         self.small_zoom, self.large_zoom = small_zoom, large_zoom
+        self.small_face, self.patch_side = small_face, patch_side
 
     def params(self) -> dict[str, Any]:
         return {
@@ -130,10 +135,10 @@ class CNNFaceDetector(FaceDetector):
             "min_size": self.min_size,
             "small_zoom": self.small_zoom,
             "small_threshold": self.small_threshold,
-            "small_face": SMALL_FACE,
+            "small_face": self.small_face,
             "small_reading": "patches around candidates, in pictures the first reading does not enlarge",  # cache keys
             "candidate_threshold": CANDIDATE_THRESHOLD,
-            "patch_side": PATCH_SIDE,
+            "patch_side": self.patch_side,
             "max_enlarge": MAX_ENLARGE,
             "large_zoom": self.large_zoom,
             "large_face": LARGE_FACE,
@@ -155,8 +160,8 @@ class CNNFaceDetector(FaceDetector):
 
         The whole picture is read at ``reading_scale`` and, for faces of at least ``LARGE_FACE`` pixels there, at
         ``large_zoom`` times that scale (both readings' faces merged). The small-face reading re-reads,
-        ``small_zoom`` times enlarged, a ``PATCH_SIDE`` square around each of the first reading's small candidates
-        (under ``SMALL_FACE`` pixels, above ``CANDIDATE_THRESHOLD``; at most ``MAX_CANDIDATES``), all patches in one
+        ``small_zoom`` times enlarged, a ``patch_side`` square around each of the first reading's small candidates
+        (under ``small_face`` pixels, above ``CANDIDATE_THRESHOLD``; at most ``MAX_CANDIDATES``), all patches in one
         call. There is none without ``small_zoom``, nor for pictures the first reading enlarges (under
         ``min_side``: small video frames, whose faces fill them).
         """
@@ -169,7 +174,7 @@ class CNNFaceDetector(FaceDetector):
         first = (first[0] / factor, first[1])
         if zoom is None:
             return first, (np.zeros((0, 4)), np.zeros(0))
-        candidates = boxes[boxes[:, 2] < SMALL_FACE][:MAX_CANDIDATES]  # decode gives them highest score first
+        candidates = boxes[boxes[:, 2] < self.small_face][:MAX_CANDIDATES]  # decode gives them highest score first
         small_boxes, small_scores = self._read_patches(picture, candidates, zoom)
         return first, (small_boxes / factor, small_scores)
 
@@ -186,17 +191,19 @@ class CNNFaceDetector(FaceDetector):
 
     def _read_patches(self, picture: np.ndarray, candidates: np.ndarray, zoom: float) -> Boxes:
         """Small faces found in ``zoom``-times enlarged patches around ``candidates`` (in ``picture``'s pixels): per
-        patch, those under ``SMALL_FACE`` pixels whose centres lie in its middle half."""
+        patch, those under ``small_face`` pixels whose centres lie in its middle half."""
         if not len(candidates):
             return np.zeros((0, 4)), np.zeros(0)
-        half = PATCH_SIDE // 2
+        half = self.patch_side // 2
         framed = cv2.copyMakeBorder(picture, half, half, half, half, cv2.BORDER_CONSTANT, value=int(picture.mean()))
         corners = np.round(candidates[:, :2] + candidates[:, 2:] / 2.0 - half).astype(int)
         corners = np.clip(corners, -half, np.array(picture.shape[::-1]) - half)
-        side = int(round(PATCH_SIDE * zoom))
+        side = int(round(self.patch_side * zoom))
         patches = np.stack(
             [
-                cv2.resize(framed[y + half : y + half + PATCH_SIDE, x + half : x + half + PATCH_SIDE], (side, side))
+                cv2.resize(
+                    framed[y + half : y + half + self.patch_side, x + half : x + half + self.patch_side], (side, side)
+                )
                 for x, y in corners
             ]
         )
@@ -209,7 +216,7 @@ class CNNFaceDetector(FaceDetector):
             boxes, scores = decode(patch_cells, self.small_threshold, self.merge_iou, stride=stride)
             boxes = boxes / zoom
             centres = boxes[:, :2] + boxes[:, 2:] / 2.0
-            inside = np.all(np.abs(centres - half) <= half / 2.0, axis=1) & (boxes[:, 2] < SMALL_FACE)
+            inside = np.all(np.abs(centres - half) <= half / 2.0, axis=1) & (boxes[:, 2] < self.small_face)
             found.append(boxes[inside] + [x, y, 0, 0])
             found_scores.append(scores[inside])
         return np.vstack(found), np.concatenate(found_scores)

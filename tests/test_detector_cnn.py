@@ -183,6 +183,19 @@ def test_the_small_face_reading_finds_group_photo_faces_one_reading_misses(data_
 
 
 @shipped
+def test_a_wider_second_look_finds_the_turned_faces_of_64_to_96_px_the_shipped_one_leaves(data_dir: Path) -> None:
+    # two validation AFW faces (60 and 89 px) whose first-reading centres score under the threshold
+    names = {"afw_14424972.jpg", "afw_174692320.jpg"}
+    photos = [p for p in select_part(load_wild_faces(data_dir), "val") if p.name in names]
+    assert len(photos) == 2
+    wider = CNNFaceDetector(small_face=96, patch_side=96)
+    assert wider.params()["small_face"] == 96
+    assert _share_found(CNNFaceDetector(), photos) == 0 < _share_found(wider, photos)
+    with pytest.raises(InvalidInputError, match="patch_side"):
+        CNNFaceDetector(patch_side=4)
+
+
+@shipped
 def test_the_large_face_reading_finds_close_ups_one_reading_misses(data_dir: Path) -> None:
     # three validation photos whose faces (340-420 px) fill them: the first reading scores them below its threshold
     names = {"helen_train_167671301_1.jpg", "helen_train_2104329024_1.jpg", "helen_train_2214566485_1.jpg"}

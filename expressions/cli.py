@@ -25,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     from expressions.config import OPTIMIZERS
     from expressions.presets import LABEL_SOURCES, PRESETS
     from expressions.views import MULTISCALE
-    from facexpr.cliflags import HelpFormatter, add_command, add_data_flag, add_training_flags
+    from facexpr.cliflags import HelpFormatter, add_command, add_data_flag, add_shape_flags, add_training_flags
 
     group = subparsers.add_parser(
         "expressions", help="train, evaluate or ship expression models", formatter_class=HelpFormatter
@@ -61,16 +61,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=defaults.input_size,
         help="side of the square gray input; FER2013's 48x48 faces are upsampled to it",
     )
-    shape_flags = (
-        ("--stage-filters", defaults.stage_filters, "width of each residual stage (the network's capacity)"),
-        (
-            "--blocks-per-stage",
-            defaults.blocks_per_stage,
-            "residual blocks in each stage; with --init-from, blocks the init model lacks start as the identity",
-        ),
-    )
-    for flag, default, text in shape_flags:
-        train.add_argument(flag, type=int, nargs="+", default=default, help=text)
+    add_shape_flags(train, defaults)
     train.add_argument("--run-dir", default=None, help="checkpoints, log.csv, curves.png (default runs/<preset>)")
     add_training_flags(train, defaults)
     train.add_argument(
@@ -211,7 +202,7 @@ def _faces_options(args: argparse.Namespace) -> dict[str, Any]:
 
 def _train(args: argparse.Namespace) -> int:
     from expressions.train import train
-    from facexpr.cliflags import training_fields
+    from facexpr.cliflags import shape_fields, training_fields
 
     config = ExpressionConfig(
         **training_fields(args, ExpressionConfig),
@@ -221,8 +212,7 @@ def _train(args: argparse.Namespace) -> int:
         aligned=args.aligned,
         optimizer=args.optimizer,
         input_size=args.input_size,
-        stage_filters=tuple(args.stage_filters),
-        blocks_per_stage=tuple(args.blocks_per_stage),
+        **shape_fields(args),
         **{field: getattr(args, field) for field in FLOAT_FLAGS},
     )
     run_dir = args.run_dir or f"runs/{args.preset}"

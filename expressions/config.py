@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from expressions.presets import LABEL_SOURCES, PRESETS
-from facexpr.configs import JsonConfig
+from facexpr.configs import JsonConfig, check_network_shape
 from facexpr.errors import InvalidInputError
 
 #: Optimisers a stage can train with: AdamW, or SGD with Nesterov momentum 0.9.
@@ -90,13 +90,4 @@ class ExpressionConfig(JsonConfig):
                 f"ExpressionConfig.ferplus_extra adds faces by their FER2013 label, so it needs labels='fer2013', "
                 f"not {self.labels!r}"
             )
-        if min(self.stage_filters, default=0) < 1:
-            raise InvalidInputError(
-                f"ExpressionConfig.stage_filters must give one or more stages a positive width, "
-                f"not {self.stage_filters!r}"
-            )
-        if len(self.blocks_per_stage) != len(self.stage_filters) or min(self.blocks_per_stage) < 1:
-            raise InvalidInputError(
-                f"ExpressionConfig.blocks_per_stage must give each of the {len(self.stage_filters)} stages at least "
-                f"one block, not {self.blocks_per_stage!r}"
-            )
+        check_network_shape("ExpressionConfig", self.stage_filters, self.blocks_per_stage)

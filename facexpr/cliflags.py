@@ -66,6 +66,19 @@ def add_training_flags(parser: argparse.ArgumentParser, defaults: Any) -> None:
     )
 
 
+def add_shape_flags(parser: argparse.ArgumentParser, defaults: Any) -> None:
+    """``--stage-filters`` and ``--blocks-per-stage``: the residual network's width and depth per stage."""
+    flags = {
+        "--stage-filters": (defaults.stage_filters, "width of each residual stage (the network's capacity)"),
+        "--blocks-per-stage": (
+            defaults.blocks_per_stage,
+            "residual blocks in each stage; with --init-from, blocks the init model lacks start as the identity",
+        ),
+    }
+    for flag, (default, text) in flags.items():
+        parser.add_argument(flag, type=int, nargs="+", default=default, help=text)
+
+
 def add_tta_flag(parser: argparse.ArgumentParser) -> None:
     """``--no-tta``: read each face once; evaluations average each face with its mirror image by default."""
     parser.add_argument(
@@ -88,3 +101,8 @@ def training_fields(args: argparse.Namespace, defaults: Any) -> dict[str, Any]:
         "rotation_deg": args.rotation_deg,
         "init_from": args.init_from,
     }
+
+
+def shape_fields(args: argparse.Namespace) -> dict[str, tuple[int, ...]]:
+    """The config fields ``add_shape_flags`` sets."""
+    return {"stage_filters": tuple(args.stage_filters), "blocks_per_stage": tuple(args.blocks_per_stage)}

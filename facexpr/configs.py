@@ -61,3 +61,17 @@ class JsonConfig:
 def _tuples(value: Any) -> Any:
     """``value`` with every list, nested ones too, turned into a tuple."""
     return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
+
+
+def check_network_shape(config: str, stage_filters: tuple[int, ...], blocks_per_stage: tuple[int, ...]) -> None:
+    """Raise ``InvalidInputError`` unless ``stage_filters`` gives each residual stage of ``config`` a positive width
+    and ``blocks_per_stage`` each of them at least one block."""
+    if min(stage_filters, default=0) < 1:
+        raise InvalidInputError(
+            f"{config}.stage_filters must give one or more stages a positive width, not {stage_filters!r}"
+        )
+    if len(blocks_per_stage) != len(stage_filters) or min(blocks_per_stage) < 1:
+        raise InvalidInputError(
+            f"{config}.blocks_per_stage must give each of the {len(stage_filters)} stages at least one block, "
+            f"not {blocks_per_stage!r}"
+        )

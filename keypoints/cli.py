@@ -11,7 +11,14 @@ from keypoints.constants import FACE_SETS, SPLIT_PARTS
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``keypoints`` command group."""
     from detection.choice import DEFAULT_DETECTOR, DETECTORS
-    from facexpr.cliflags import HelpFormatter, add_command, add_data_flag, add_training_flags, add_tta_flag
+    from facexpr.cliflags import (
+        HelpFormatter,
+        add_command,
+        add_data_flag,
+        add_shape_flags,
+        add_training_flags,
+        add_tta_flag,
+    )
 
     group = subparsers.add_parser(
         "keypoints", help="train or evaluate the keypoints model", formatter_class=HelpFormatter
@@ -39,6 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--detector", choices=sorted(DETECTORS), default=defaults.detector, help="the detector the faces are cropped by"
     )
     add_training_flags(train, defaults)
+    add_shape_flags(train, defaults)
     train.add_argument("--loss", choices=("wing", "mse"), default=defaults.loss)
     train.add_argument("--scale", type=float, default=1.0 - defaults.scale_range[0], help="zoom range 1 +- scale")
     train.add_argument(
@@ -177,12 +185,13 @@ def _remeasure(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from facexpr.cliflags import training_fields
+    from facexpr.cliflags import shape_fields, training_fields
     from keypoints.evaluate import parse_label_offset
     from keypoints.train import train
 
     config = KeypointConfig(
         **training_fields(args, KeypointConfig),
+        **shape_fields(args),
         loss=args.loss,
         scale_range=(1.0 - args.scale, 1.0 + args.scale),
         flip_prob=args.flip_prob,

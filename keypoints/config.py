@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from detection.choice import DEFAULT_DETECTOR, DETECTORS
-from facexpr.configs import JsonConfig
+from facexpr.configs import JsonConfig, check_network_shape
 from facexpr.errors import InvalidInputError
 from keypoints.constants import FACE_SETS
 
@@ -88,6 +88,7 @@ class KeypointConfig(JsonConfig):
             positive=("input_size", "epochs", "batch_size", "learning_rate"),
             non_negative=("weight_decay", "warmup_epochs", "patience", "rotation_deg", "realign_noise_px"),
         )
+        check_network_shape("KeypointConfig", self.stage_filters, self.blocks_per_stage)
         unknown = [name for name in self.faces if name not in FACE_SETS]
         if not self.faces or unknown:
             raise InvalidInputError(f"KeypointConfig.faces must name some of {tuple(FACE_SETS)}, not {self.faces!r}")

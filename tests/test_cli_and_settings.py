@@ -97,6 +97,7 @@ def test_facexpr_demo_writes_nothing_of_tensorflow_on_stderr(tmp_path: Path) -> 
         ),
         (["keypoints", "train", "--scale", "1.2"], "scale_range must be 0 < low <= high"),
         (["keypoints", "train", "--rotation-deg", "-5"], "rotation_deg must be >= 0"),
+        (["keypoints", "train", "--blocks-per-stage", "2", "2"], "blocks_per_stage must give each of the 3 stages"),
     ],
 )
 def test_out_of_range_training_flags_fail_before_data_loads(

@@ -35,7 +35,7 @@ def test_model_output_shape() -> None:
 
 
 def test_config_round_trips(tmp_path: Path) -> None:
-    config = KeypointConfig(epochs=3, stage_filters=(8, 16))
+    config = KeypointConfig(epochs=3, stage_filters=(8, 16), blocks_per_stage=(1, 2))
     config.save(tmp_path / "config.json")
     assert KeypointConfig.load(tmp_path / "config.json") == config
 

@@ -46,12 +46,17 @@ class AnnotatedImage:
     def source(self) -> str:
         """Where the picture comes from: a wild-faces-68 photo's collection (``afw``: group photos, ``helen``:
         portraits), else the dataset."""
-        return self.name.split("_", 1)[0] if self.dataset == "wild-faces-68" else self.dataset
+        return wild_source(self.name) if self.dataset == "wild-faces-68" else self.dataset
 
     @property
     def centres(self) -> np.ndarray:
         """Each face's landmark centre: the mean of its 68 points, (faces, 2)."""
         return self.landmarks.mean(axis=1)
+
+
+def wild_source(name: str) -> str:
+    """The collection a wild-faces-68 picture comes from, by name: ``afw`` (group photos) or ``helen`` (portraits)."""
+    return name.split("_", 1)[0]
 
 
 def landmark_box(points: np.ndarray) -> tuple[float, float, float, float]:

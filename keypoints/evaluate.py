@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from detection.choice import DEFAULT_DETECTOR
+from detection.datasets import wild_source
 from facexpr.atomic import write_json, write_text
 from facexpr.errors import DataFormatError, DataNotFoundError, InvalidInputError
 from facexpr.figures import save_figure
@@ -53,10 +54,12 @@ def evaluate_model(
     out_dir: str | os.PathLike[str] | None = None,
     title: str = "held-out people",
     grouped_by: str = "people",
+    sources: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Metrics of ``model`` on ``crops`` as the pipeline reads them (with ``tta``: each face mirror-averaged and read
     again re-aligned; also each face's first mirror-averaged read, ``first_read``, and its one plain read,
-    ``single_read``); with ``out_dir``, also write metrics.json, per_keypoint.csv and PNGs."""
+    ``single_read``), and per source where ``sources`` names each crop's (``per_source``); with ``out_dir``, also
+    write metrics.json, per_keypoint.csv and PNGs."""
     points, points_on_mirror = model.read_with_mirror(crops.crops)
     first = model.average_mirror(points, points_on_mirror) if model.tta else points
     predicted = model.reread(first, crops.context) if model.tta else first
@@ -79,6 +82,15 @@ def evaluate_model(
         low, high = overall["rmse_px_ci95"]
         print(f"RMSE 95% interval, resampling the {overall['people']} {grouped_by}: {low:.3f} to {high:.3f} px")
     result = {"overall": overall, "per_keypoint": table.to_dict(orient="records")}
+    if sources is not None:
+        result["per_source"] = per_source(predicted, crops.keypoints, sources)
+        print(
+            "by source: "
+            + "; ".join(
+                f"{k} {v['faces']} faces, RMSE {v['rmse_px']:.3f} px, NME {v['nme']:.4f}"
+                for k, v in result["per_source"].items()
+            )
+        )
     if model.tta:  # the same calls read each face in the simpler ways too
         result["first_read"] = keypoint_metrics(first, crops.keypoints)[0]
         result["single_read"] = keypoint_metrics(points, crops.keypoints)[0]
@@ -106,6 +118,19 @@ def evaluate_model(
     return result
 
 
+def per_source(predicted: np.ndarray, truth: np.ndarray, sources: np.ndarray) -> dict[str, dict[str, float]]:
+    """``keypoint_metrics`` of each source's faces (e.g. HELEN portraits and AFW group photos)."""
+    return {
+        str(name): keypoint_metrics(predicted[sources == name], truth[sources == name])[0]
+        for name in np.unique(sources)
+    }
+
+
+def crop_sources(crops: CropSet, faces: str) -> np.ndarray | None:
+    """Each wild-faces-68 crop's collection (``detection.datasets.wild_source``); None for other face sets."""
+    return np.array([wild_source(str(name)) for name in crops.names]) if faces == "wild" else None
+
+
 def evaluate_heldout(
     model_path: str | os.PathLike[str] | None,
     out_dir: str | os.PathLike[str] | None,
@@ -122,7 +147,9 @@ def evaluate_heldout(
     path = Path(model_path) if model_path else MODEL_FILE
     crops = split_crops(config_for(path), data_dir, kaggle_csv, on_error, part, detector, faces)
     model = load_model(str(path) if model_path else None, tta=tta)
-    return evaluate_model(model, crops, out_dir, heldout_title(part, faces), GROUPED_BY[faces])
+    return evaluate_model(
+        model, crops, out_dir, heldout_title(part, faces), GROUPED_BY[faces], crop_sources(crops, faces)
+    )
 
 
 def heldout_title(part: str, faces: str) -> str:

@@ -16,7 +16,7 @@ from facexpr.networks import read_network
 from facexpr.training import RunFiles, run_stages, staged_run_state
 from keypoints.config import KeypointConfig
 from keypoints.constants import GROUPED_BY
-from keypoints.evaluate import evaluate_model, heldout_title, split_crops
+from keypoints.evaluate import crop_sources, evaluate_model, heldout_title, split_crops
 from keypoints.inference import MODEL_FILE, KeypointModel
 
 #: The card's held-out measurements: each face set's test part (whether or not the run trained on that set).
@@ -74,7 +74,10 @@ def card_metrics(
     metrics = {}
     for faces, key in CARD_METRICS.items():
         crops = split_crops(config, data_dir, faces=faces)
-        heldout = evaluate_model(reader, crops, title=heldout_title("test", faces), grouped_by=GROUPED_BY[faces])
+        title = heldout_title("test", faces)
+        heldout = evaluate_model(
+            reader, crops, title=title, grouped_by=GROUPED_BY[faces], sources=crop_sources(crops, faces)
+        )
         for reading in ("first_read", "single_read"):
             metrics[f"{key}_{reading}"] = heldout.pop(reading)
         metrics[key] = heldout

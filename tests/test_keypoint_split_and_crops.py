@@ -147,14 +147,17 @@ def test_keypoints_evaluate_reads_wild_photos(
     from pipeline.cli import main
     from tests.test_detection_evaluate import _subset
 
-    chosen = [p for p in load_wild_faces(data_dir) if p.name.startswith("afw")][:30]
+    photos = load_wild_faces(data_dir)
+    chosen = [photo for source in ("afw", "helen") for photo in [p for p in photos if p.source == source][:30]]
     data = _subset(tmp_path / "data", data_dir, chosen, youtube_table.iloc[:2])
     out = tmp_path / "out"
     args = ["keypoints", "evaluate", "--data", str(data), "--faces", "wild", "--detector", "haar", "--out", str(out)]
     assert main(args) == 0
-    overall = json.loads((out / "metrics.json").read_text())["overall"]
+    metrics = json.loads((out / "metrics.json").read_text())
+    overall, sources = metrics["overall"], metrics["per_source"]
     assert 0 < overall["faces"] < sum(len(p.centres) for p in chosen)  # the held-out photos' faces only
     assert 0.0 < overall["nme"] < 0.5
+    assert set(sources) == {"afw", "helen"} and sum(s["faces"] for s in sources.values()) == overall["faces"]
 
 
 def test_flips_keep_the_offset_of_each_face_sets_labels_only() -> None:

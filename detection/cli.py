@@ -8,7 +8,7 @@ import argparse
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``detect`` command group."""
     from detection.cnn_config import DetectorConfig
-    from facexpr.cliflags import HelpFormatter, add_command, add_training_flags
+    from facexpr.cliflags import HelpFormatter, add_command, add_data_flag, add_training_flags
 
     group = subparsers.add_parser(
         "detect", help="train, export and measure face detectors", formatter_class=HelpFormatter
@@ -24,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     evaluate.add_argument("--detector", default=None, help="the detector's name (default: the pipeline's)")
     evaluate.add_argument("--model", metavar="PATH", help="the cnn detector's network (default: the shipped one)")
-    evaluate.add_argument("--data", metavar="DIR", help="dataset directory (default: $FACEXPR_DATA, else ./data)")
+    add_data_flag(evaluate, bad_rows=False)
     evaluate.add_argument(
         "--part",
         default="test",
@@ -48,7 +48,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     compare.add_argument("--model-a", metavar="PATH", help="the first cnn detector's network")
     compare.add_argument("--model-b", metavar="PATH", help="the second cnn detector's network")
     compare.add_argument("--threshold-b", type=float, help="the second cnn detector's threshold (default: its card's)")
-    compare.add_argument("--data", metavar="DIR", help="dataset directory (default: $FACEXPR_DATA, else ./data)")
+    add_data_flag(compare, bad_rows=False)
     compare.add_argument("--part", default="val", help="val (default), test or all")
     compare.add_argument("--out", metavar="FILE", help="also write the comparison here as JSON")
 
@@ -62,7 +62,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "Needs facexpr[train] and the mtcnn package (it marks the faces the photos leave unannotated).",
         "facexpr detect train --data ../shared/data --run-dir runs/detector",
     )
-    train.add_argument("--data", metavar="DIR", help="dataset directory (default: $FACEXPR_DATA, else ./data)")
+    add_data_flag(train, bad_rows=False)
     train.add_argument("--run-dir", default="runs/detector", help="checkpoints, log.csv, curves.png")
     add_training_flags(train, defaults)
     train.add_argument("--pictures-per-epoch", type=int, default=defaults.pictures_per_epoch)
@@ -88,7 +88,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         'facexpr detect export --run-dir runs/detector --data ../shared/data --command "facexpr detect train ..."',
     )
     export.add_argument("--run-dir", required=True)
-    export.add_argument("--data", metavar="DIR", help="dataset directory (default: $FACEXPR_DATA, else ./data)")
+    add_data_flag(export, bad_rows=False)
     export.add_argument("--command", required=True, help="the exact command that trained the run (goes into the card)")
 
     remeasure = add_command(
@@ -99,7 +99,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "part again, the network unchanged: after a change to how the detector reads pictures.",
         "facexpr detect remeasure --data ../shared/data",
     )
-    remeasure.add_argument("--data", metavar="DIR", help="dataset directory (default: $FACEXPR_DATA, else ./data)")
+    add_data_flag(remeasure, bad_rows=False)
     remeasure.add_argument("--out", default="outputs/remeasure/detector", help="the evaluation's files go here")
 
 

@@ -29,9 +29,12 @@ def add_command(
     return parser
 
 
-def add_data_flag(parser: argparse.ArgumentParser) -> None:
-    """The one data setting (--data, else $FACEXPR_DATA, else ./data) and what to do with malformed rows."""
+def add_data_flag(parser: argparse.ArgumentParser, bad_rows: bool = True) -> None:
+    """The one data setting (--data, else $FACEXPR_DATA, else ./data) and, with ``bad_rows``, what to do with
+    malformed rows (for commands whose loaders read row by row)."""
     parser.add_argument("--data", metavar="DIR", help="dataset directory (default: $FACEXPR_DATA, else ./data)")
+    if not bad_rows:
+        return
     parser.add_argument(
         "--skip-bad-rows",
         dest="on_error",

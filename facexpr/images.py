@@ -9,7 +9,7 @@ from typing import Literal
 
 import cv2
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from facexpr.errors import InvalidImageError, InvalidInputError
 
@@ -40,7 +40,8 @@ def image_files(folder: Path) -> list[Path]:
 
 
 def read_image(path: str | os.PathLike[str]) -> np.ndarray:
-    """Read an image file fully (truncated files are an error) as BGR, BGRA or gray uint8."""
+    """Read an image file fully (truncated files are an error) as BGR, BGRA or gray uint8, turned upright by its EXIF
+    orientation."""
     file = Path(path)
     if not file.is_file():
         raise FileNotFoundError(f"{file}: image file not found")
@@ -55,8 +56,16 @@ def read_image(path: str | os.PathLike[str]) -> np.ndarray:
     return picture
 
 
+def upright(image: Image.Image) -> Image.Image:
+    """``image`` turned as its EXIF orientation says (as photo viewers show a phone's photo); itself if it has none."""
+    if image.getexif().get(ExifTags.Base.Orientation, 1) in (0, 1):
+        return image
+    return ImageOps.exif_transpose(image)
+
+
 def _from_pil(image: Image.Image) -> np.ndarray:
-    """A PIL image as an OpenCV-ordered array (gray, BGR or BGRA)."""
+    """A PIL image, turned upright by its EXIF orientation, as an OpenCV-ordered array (gray, BGR or BGRA)."""
+    image = upright(image)
     if image.mode in ("L", "1"):
         return np.asarray(image.convert("L"))
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):

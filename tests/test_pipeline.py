@@ -10,7 +10,7 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
-from PIL import Image
+from PIL import ExifTags, Image
 
 import keypoints
 from expressions.config import ExpressionConfig
@@ -141,6 +141,23 @@ def test_every_input_form_gives_the_same_faces(annotator: Annotator, tmp_path: P
         assert np.allclose(faces[0].keypoints, reference[0].keypoints, atol=0.5), name
     rgb_result = annotate(rgb, color="rgb", annotator=annotator)
     assert np.array_equal(rgb_result.image, cv2.cvtColor(annotate(bgr, annotator=annotator).image, cv2.COLOR_BGR2RGB))
+
+
+@pytest.mark.parametrize(("orientation", "turns"), [(6, 1), (8, 3), (3, 2)])
+def test_a_phone_photo_is_read_upright_by_its_exif_orientation(
+    annotator: Annotator, tmp_path: Path, orientation: int, turns: int
+) -> None:
+    bgr = sample_photo()[:, 40:]  # not square, so a turned reading shows in the shape too
+    stored = Image.fromarray(np.rot90(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), turns))  # the pixels as the camera wrote
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = orientation
+    path = tmp_path / "phone.jpg"
+    stored.save(path, quality=95, exif=exif)
+    reference = annotate(bgr, annotator=annotator).faces
+    for image in (path, Image.open(path)):
+        faces = annotate(image, annotator=annotator).faces
+        assert len(faces) == len(reference) == 1
+        assert np.allclose(faces[0].box, reference[0].box, atol=4)
 
 
 def test_result_tables_and_files(annotator: Annotator, tmp_path: Path) -> None:

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from facexpr.errors import InvalidImageError, InvalidInputError
+from facexpr.images import upright
 
 #: Room in a request beyond the file itself for the multipart headers and boundaries.
 MULTIPART_ALLOWANCE = 64 * 1024
@@ -111,6 +112,6 @@ def open_picture(data: bytes, limits: Limits, name: str) -> Image.Image:
     limits.check_pixels(*image.size, name)
     try:
         image.load()
-        return ImageOps.exif_transpose(image)
+        return upright(image)
     except (OSError, SyntaxError, ValueError) as error:
         raise InvalidImageError(f"{name}: unreadable or truncated picture ({error})") from None

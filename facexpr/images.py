@@ -66,6 +66,13 @@ def upright(image: Image.Image) -> Image.Image:
 def _from_pil(image: Image.Image) -> np.ndarray:
     """A PIL image, turned upright by its EXIF orientation, as an OpenCV-ordered array (gray, BGR or BGRA)."""
     image = upright(image)
+    if image.mode.startswith("I;16"):  # 16-bit gray (PNG, TIFF): scaled, not clipped at white
+        return to_uint8(np.asarray(image).astype(np.uint16))
+    if image.mode in ("I", "F"):  # 32-bit gray: 16-bit values where any exceeds 255, floats as to_uint8 reads them
+        array = np.asarray(image)
+        if image.mode == "I":
+            array = array.astype(np.uint8) if array.max() <= 255 else np.clip(array, 0, 65535).astype(np.uint16)
+        return to_uint8(array)
     if image.mode in ("L", "1"):
         return np.asarray(image.convert("L"))
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):

@@ -124,9 +124,12 @@ def test_every_input_form_gives_the_same_faces(annotator: Annotator, tmp_path: P
     bgr = sample_photo()
     path = tmp_path / "astronaut.png"
     cv2.imwrite(str(path), bgr)
+    deep = tmp_path / "astronaut-16bit-gray.png"
+    cv2.imwrite(str(deep), cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY).astype(np.uint16) * 257)
     rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
     forms = {
         "path": (path, "bgr"),
+        "16-bit gray file": (deep, "bgr"),
         "bgr": (bgr, "bgr"),
         "gray": (cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY), "bgr"),
         "bgra": (cv2.cvtColor(bgr, cv2.COLOR_BGR2BGRA), "bgr"),

@@ -32,7 +32,8 @@ def draw(image: np.ndarray, faces: Sequence[Face], labels: bool = True) -> np.nd
 
 
 def _label(image: np.ndarray, text: str, x: int, y: int, width: int) -> None:
-    scale = float(np.clip(width / 160, 0.4, 1.5))
+    largest = max(1.5, max(image.shape[:2]) / 1000)  # a large face in a phone photo gets a label one can read
+    scale = float(np.clip(width / 160, 0.4, largest))
     thickness = max(1, round(scale * 1.5))
     (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
     top = y - th - base - 4 if y - th - base - 4 >= 0 else y  # above the box, or inside it at the top edge

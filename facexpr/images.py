@@ -10,11 +10,15 @@ from typing import Literal
 import cv2
 import numpy as np
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
+from pillow_heif import register_heif_opener
 
 from facexpr.errors import InvalidImageError, InvalidInputError
 
+register_heif_opener()  # phones' HEIC photos open like any other
 #: File suffixes read as images when a folder is searched.
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".pgm", ".ppm"})
+IMAGE_SUFFIXES = frozenset(
+    {".jpg", ".jpeg", ".png", ".heic", ".heif", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".pgm", ".ppm"}
+)
 ColorOrder = Literal["bgr", "rgb"]
 ImageInput = str | os.PathLike[str] | np.ndarray | Image.Image
 

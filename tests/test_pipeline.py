@@ -19,6 +19,7 @@ from expressions.model import build_model
 from expressions.views import MULTISCALE
 from facexpr.compiled import CompiledModel
 from facexpr.errors import DataNotFoundError, InvalidInputError
+from facexpr.images import image_files
 from pipeline import Annotator, InvalidImageError, annotate
 from pipeline.annotator import FaceCrops, aligned_crops, face_crops
 from pipeline.api import default_annotator
@@ -161,6 +162,16 @@ def test_a_phone_photo_is_read_upright_by_its_exif_orientation(
         faces = annotate(image, annotator=annotator).faces
         assert len(faces) == len(reference) == 1
         assert np.allclose(faces[0].box, reference[0].box, atol=4)
+
+
+def test_an_iphone_heic_photo_is_read(annotator: Annotator, tmp_path: Path) -> None:
+    bgr = sample_photo()
+    Image.fromarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)).save(tmp_path / "IMG_0001.HEIC", quality=90)
+    reference = annotate(bgr, annotator=annotator).faces
+    faces = annotate(tmp_path / "IMG_0001.HEIC", annotator=annotator).faces
+    assert len(faces) == len(reference) == 1
+    assert np.allclose(faces[0].box, reference[0].box, atol=4)
+    assert image_files(tmp_path) == [tmp_path / "IMG_0001.HEIC"]
 
 
 def test_result_tables_and_files(annotator: Annotator, tmp_path: Path) -> None:

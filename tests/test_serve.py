@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 import pandas as pd
 import pytest
+from PIL import Image
 
 pytest.importorskip("fastapi", reason="the serve extra is not installed: pip install -e '.[serve,dev]'")
 httpx = pytest.importorskip("httpx", reason="httpx (dev extra) is not installed")
@@ -95,6 +96,13 @@ def test_a_photo_gets_the_document_to_json_writes(server: str, annotator: Annota
     document = answer.json()
     assert document == expected_document(sample_photo(), "astronaut.png", annotator)
     assert len(document["faces"]) == 1 and document["faces"][0]["label"] == "Happy"
+
+
+def test_an_iphone_heic_photo_is_read(server: str) -> None:
+    heic = io.BytesIO()
+    Image.fromarray(cv2.cvtColor(sample_photo(), cv2.COLOR_BGR2RGB)).save(heic, format="HEIF", quality=90)
+    answer = post_picture(server, heic.getvalue(), "IMG_0001.HEIC")
+    assert answer.status_code == 200 and [f["label"] for f in answer.json()["faces"]] == ["Happy"]
 
 
 def test_image_png_returns_the_drawn_picture(server: str, annotator: Annotator) -> None:

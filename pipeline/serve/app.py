@@ -101,7 +101,7 @@ def create_app(annotator: Annotator, limits: Limits | None = None, hosts: Sequen
         responses={200: {"content": {"image/png": {}}, "description": "the faces, or the drawn picture"}, **_ERRORS},
     )
     def annotate_picture(
-        file: Annotated[UploadFile, File(description="a picture: JPEG, PNG, WebP, BMP, GIF or TIFF")],
+        file: Annotated[UploadFile, File(description="a picture: JPEG, PNG, HEIC, WebP, BMP, GIF or TIFF")],
         image: Annotated[Literal["png"] | None, Query(description="png: the drawn picture, not the faces")] = None,
     ) -> Response:
         """Every face in the picture: box, score, expression, class probabilities and 15 keypoints, largest first.

@@ -105,7 +105,7 @@ def open_picture(data: bytes, limits: Limits, name: str) -> Image.Image:
             image = Image.open(io.BytesIO(data))
     except UnidentifiedImageError:
         raise UnsupportedUploadError(
-            f"{name}: not a picture this server reads (send a JPEG, PNG, WebP, BMP, GIF or TIFF file)"
+            f"{name}: not a picture this server reads (send a JPEG, PNG, HEIC, WebP, BMP, GIF or TIFF file)"
         ) from None
     except (Image.DecompressionBombWarning, Image.DecompressionBombError) as error:
         raise UploadTooLargeError(f"{name}: {error}") from None

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from detection.detectors import Detection, FaceDetector
-from detection.heatmap import decode, merge_boxes
+from detection.heatmap import decode, drop_parts, merge_boxes
 from facexpr.errors import InvalidInputError
 from facexpr.networks import Network, read_network
 
@@ -240,8 +240,8 @@ def as_detections(boxes: np.ndarray, scores: np.ndarray) -> list[Detection]:
 
 
 def merged_readings(first: Boxes, small: Boxes, merge_iou: float) -> Boxes:
-    """Both readings' faces, overlapping ones merged (the higher score stays)."""
-    return merge_boxes(np.vstack([first[0], small[0]]), np.concatenate([first[1], small[1]]), merge_iou)
+    """Both readings' faces, overlapping ones merged (the higher score stays), parts of larger faces dropped."""
+    return drop_parts(*merge_boxes(np.vstack([first[0], small[0]]), np.concatenate([first[1], small[1]]), merge_iou))
 
 
 @functools.lru_cache(maxsize=4)

@@ -18,7 +18,7 @@ from detection.cnn_config import DetectorConfig
 from detection.cnn_detector import RUNTIME_FILE, CNNFaceDetector, padded_picture, reading_scale
 from detection.cnn_model import build_detector
 from detection.datasets import AnnotatedImage, load_wild_faces, load_youtube_frames
-from detection.heatmap import decode, encode
+from detection.heatmap import decode, drop_parts, encode
 from detection.losses import detection_loss
 from detection.split import select_part
 from facexpr.compiled import CompiledModel
@@ -63,6 +63,15 @@ def test_a_peak_exactly_at_the_threshold_is_kept() -> None:
     boxes, scores = decode(cells, threshold=0.5)
     assert len(boxes) == 1 and scores[0] == 0.5
     assert decode(cells, threshold=0.6)[0].shape == (0, 4)
+
+
+def test_a_face_mostly_inside_one_at_least_half_again_as_wide_is_dropped_as_its_part() -> None:
+    boxes = np.array([[0, 0, 300, 300], [150, 200, 120, 120], [250, 250, 100, 100], [400, 0, 150, 150]], float)
+    # an eye-sized box all inside the close-up: dropped; one a quarter inside: kept; a face beside it: kept
+    kept, scores = drop_parts(boxes, np.array([0.9, 0.8, 0.7, 0.6]))
+    assert kept.tolist() == boxes[[0, 2, 3]].tolist() and scores.tolist() == [0.9, 0.7, 0.6]
+    neighbours = np.array([[0, 0, 100, 100], [20, 20, 80, 80]], float)  # 80% inside, but not 1.5 times narrower
+    assert len(drop_parts(neighbours, np.array([0.9, 0.8]))[0]) == 2
 
 
 def test_ignored_cells_carry_no_loss_and_the_truth_costs_least() -> None:
@@ -204,6 +213,14 @@ def test_the_large_face_reading_finds_close_ups_one_reading_misses(data_dir: Pat
     assert _share_found(CNNFaceDetector(large_zoom=None), close_ups) == 0 < _share_found(CNNFaceDetector(), close_ups)
     with pytest.raises(InvalidInputError, match="large_zoom"):
         CNNFaceDetector(large_zoom=1.5)
+
+
+@shipped
+def test_a_close_up_that_fills_a_large_picture_is_one_face() -> None:
+    # the sample face cropped to its box and enlarged to 640 px: the first reading also found an eye and half the
+    # face (0.69-0.73) inside it
+    close_up = cv2.resize(sample_photo()[59:167, 172:280], (640, 640))
+    assert len(CNNFaceDetector().detect(cv2.cvtColor(close_up, cv2.COLOR_BGR2GRAY))) == 1
 
 
 @shipped

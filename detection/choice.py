@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from detection.cnn_detector import CNNFaceDetector
@@ -23,4 +24,7 @@ def get_detector(name: str = DEFAULT_DETECTOR, **params: Any) -> FaceDetector:
         detector = DETECTORS[name]
     except KeyError:
         raise InvalidInputError(f"unknown face detector {name!r}; choose from {sorted(DETECTORS)}") from None
+    unknown = set(params) - set(inspect.signature(detector).parameters)
+    if unknown:
+        raise InvalidInputError(f"the {name} face detector takes no {', '.join(sorted(unknown))}")
     return detector(**params)

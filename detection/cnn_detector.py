@@ -24,6 +24,11 @@ RUNTIME_FILE = MODEL_FILE.with_suffix(".tflite")
 CARD_FILE = WEIGHTS_DIR / "detector.card.json"
 #: Picture sides the network reads are multiples of this (its coarsest stride); pictures are padded up to it.
 SIDE_MULTIPLE = 64
+#: Larger pictures are read reduced to this longer side. A larger one finds the small faces of a large picture (a
+#: phone's group photo, an HD frame) at more false alarms on large textures: validation photos tiled into 2048x1536
+#: pictures 0.77 / 0.83 / 0.85 of their faces found at 640 / 960 / 1280, faceless pictures enlarged 1-3 times 1 / 8
+#: / 13 boxes on 88 (docs/experiments.md).
+MAX_SIDE = 640
 #: Small pictures are read enlarged at most this much: a small, soft video face (50 px in a 100 px frame) reads
 #: like the sharper faces of the photos once doubled (validation recall of YouTube frames 0.95 -> 1.00 at
 #: threshold 0.5, docs/experiments.md).
@@ -42,9 +47,12 @@ MAX_CANDIDATES = 32
 #: The whole picture is read a second time this much smaller for faces of at least ``LARGE_FACE`` pixels (at the
 #: first reading's scale): the network learnt faces up to 300 px in 320 px pictures, and a close-up face that fills
 #: a photo or a webcam frame scores below the threshold (validation wild faces found 93 -> 97 of 101, no more false
-#: alarms, at a quarter of the first reading's compute; docs/experiments.md).
+#: alarms, at a quarter of the first reading's compute; docs/experiments.md). A reading longer than ``LARGE_STOP``
+#: pixels is followed by another this much smaller again (faces of ``LARGE_FACE`` pixels at the scale before it), so
+#: a large picture's close-up is also read whole at 320 px or less.
 LARGE_ZOOM = 0.5
 LARGE_FACE = 240
+LARGE_STOP = 320
 #: The centre probability a face needs when the card names no threshold.
 DEFAULT_THRESHOLD = 0.5
 
@@ -92,7 +100,7 @@ class CNNFaceDetector(FaceDetector):
         self,
         model_path: str | os.PathLike[str] | None = None,
         threshold: float | None = None,
-        max_side: int = 640,
+        max_side: int = MAX_SIDE,
         min_side: int = 480,
         merge_iou: float = 0.4,
         min_size: int = 12,
@@ -105,8 +113,12 @@ class CNNFaceDetector(FaceDetector):
         for value in (threshold, small_threshold):
             if value is not None and not 0.0 < value < 1.0:
                 raise InvalidInputError(f"thresholds must lie in (0, 1), not {value}")
-        if not SIDE_MULTIPLE <= min_side <= max_side or min_size < 1:
-            raise InvalidInputError(f"{SIDE_MULTIPLE} <= min_side <= max_side and min_size >= 1 are required")
+        if max_side < SIDE_MULTIPLE or min_side < SIDE_MULTIPLE or min_size < 1:
+            raise InvalidInputError(
+                f"max_side and min_side must be at least {SIDE_MULTIPLE} px and min_size at least 1, not {max_side}, "
+                f"{min_side} and {min_size}"
+            )
+        min_side = min(min_side, max_side)  # a small max_side reads every picture at most that large
         if small_zoom is not None and small_zoom <= 1.0:
             raise InvalidInputError(f"small_zoom must be above 1 (or None), not {small_zoom}")
         if large_zoom is not None and not 0.0 < large_zoom < 1.0:
@@ -142,6 +154,7 @@ class CNNFaceDetector(FaceDetector):
             "max_enlarge": MAX_ENLARGE,
             "large_zoom": self.large_zoom,
             "large_face": LARGE_FACE,
+            "large_stop": LARGE_STOP,
         }
 
     def search(self, gray: np.ndarray, min_size: float, max_size: float | None) -> list[Detection]:
@@ -175,37 +188,38 @@ class CNNFaceDetector(FaceDetector):
         if zoom is None:
             return first, (np.zeros((0, 4)), np.zeros(0))
         candidates = boxes[boxes[:, 2] < self.small_face][:MAX_CANDIDATES]  # decode gives them highest score first
-        small_boxes, small_scores = self._read_patches(picture, candidates, zoom)
+        small_boxes, small_scores = self._read_patches(gray, factor, candidates, zoom, int(picture.mean()))
         return first, (small_boxes / factor, small_scores)
 
     def _with_large_faces(self, picture: np.ndarray, first: Boxes) -> Boxes:
-        """``first`` (faces in ``picture``'s pixels) and the faces of at least ``LARGE_FACE`` pixels that the
-        picture read ``large_zoom`` times as large finds, overlapping ones merged."""
-        if self.large_zoom is None or max(picture.shape) * self.large_zoom < SIDE_MULTIPLE:
-            return first
-        smaller = cv2.resize(picture, None, fx=self.large_zoom, fy=self.large_zoom, interpolation=cv2.INTER_AREA)
-        boxes, scores = self._decode(padded_picture(smaller), self.threshold)
-        boxes = boxes / self.large_zoom
-        large = boxes[:, 2] >= LARGE_FACE
-        return merged_readings(first, (boxes[large], scores[large]), self.merge_iou)
+        """``first`` (faces in ``picture``'s pixels) and the faces of at least ``LARGE_FACE`` pixels (at the scale
+        before) that the picture read ``large_zoom``, ``large_zoom ** 2``, ... times as large finds, overlapping ones
+        merged; after the first of them, until a reading is ``LARGE_STOP`` pixels long or shorter."""
+        found, zoom, reading = first, 1.0, picture
+        while self.large_zoom is not None and (zoom == 1.0 or max(reading.shape) > LARGE_STOP):
+            if max(reading.shape) * self.large_zoom < SIDE_MULTIPLE:
+                break
+            reading = cv2.resize(reading, None, fx=self.large_zoom, fy=self.large_zoom, interpolation=cv2.INTER_AREA)
+            boxes, scores = self._decode(padded_picture(reading), self.threshold)
+            large = boxes[:, 2] * self.large_zoom**-1 >= LARGE_FACE
+            zoom *= self.large_zoom
+            found = merged_readings(found, (boxes[large] / zoom, scores[large]), self.merge_iou)
+        return found
 
-    def _read_patches(self, picture: np.ndarray, candidates: np.ndarray, zoom: float) -> Boxes:
-        """Small faces found in ``zoom``-times enlarged patches around ``candidates`` (in ``picture``'s pixels): per
-        patch, those under ``small_face`` pixels whose centres lie in its middle half."""
+    def _read_patches(self, gray: np.ndarray, factor: float, candidates: np.ndarray, zoom: float, fill: int) -> Boxes:
+        """Small faces found in ``zoom``-times enlarged patches around ``candidates`` (in the first reading's pixels,
+        ``factor`` times ``gray``'s; ``fill`` grey beyond the picture): per patch, those under ``small_face`` pixels
+        whose centres lie in its middle half. The patches are cut from ``gray`` itself, so a large picture's small
+        faces keep the detail the first reading's reduction lost."""
         if not len(candidates):
             return np.zeros((0, 4)), np.zeros(0)
         half = self.patch_side // 2
-        framed = cv2.copyMakeBorder(picture, half, half, half, half, cv2.BORDER_CONSTANT, value=int(picture.mean()))
+        reading_shape = np.array([round(gray.shape[1] * factor), round(gray.shape[0] * factor)])
         corners = np.round(candidates[:, :2] + candidates[:, 2:] / 2.0 - half).astype(int)
-        corners = np.clip(corners, -half, np.array(picture.shape[::-1]) - half)
+        corners = np.clip(corners, -half, reading_shape - half)
         side = int(round(self.patch_side * zoom))
         patches = np.stack(
-            [
-                cv2.resize(
-                    framed[y + half : y + half + self.patch_side, x + half : x + half + self.patch_side], (side, side)
-                )
-                for x, y in corners
-            ]
+            [square_patch(gray, corner / factor, self.patch_side / factor, side, fill) for corner in corners]
         )
         bucket = 1 << (len(patches) - 1).bit_length()  # batch sizes in powers of two: few shapes to allocate for
         padded = np.concatenate([patches, np.zeros((bucket - len(patches), side, side), patches.dtype)])
@@ -225,6 +239,19 @@ class CNNFaceDetector(FaceDetector):
         """Boxes and scores of one padded picture (in its pixels)."""
         cells = self.network(padded[None, ..., None].astype(np.float32))[0]
         return decode(cells, threshold, self.merge_iou, stride=padded.shape[0] // cells.shape[0])
+
+
+def square_patch(gray: np.ndarray, corner: np.ndarray, size: float, side: int, fill: int) -> np.ndarray:
+    """The ``size``-pixel square of ``gray`` from ``corner`` (x, y; rounded to whole pixels), ``fill`` grey where it
+    leaves the picture, resized to ``side`` x ``side``."""
+    x, y = (int(round(v)) for v in corner)
+    size = int(round(size))
+    height, width = gray.shape
+    top, left = max(0, -y), max(0, -x)
+    bottom, right = max(0, y + size - height), max(0, x + size - width)
+    inner = gray[max(0, y) : min(height, y + size), max(0, x) : min(width, x + size)]
+    square = cv2.copyMakeBorder(inner, top, bottom, left, right, cv2.BORDER_CONSTANT, value=fill)
+    return cv2.resize(square, (side, side), interpolation=_method(side / size))
 
 
 def _method(factor: float) -> int:

@@ -24,6 +24,7 @@ from detection.datasets import (
 )
 from detection.detectors import Detection, FaceDetector, box_contains, box_iou
 from detection.split import HELDOUT_SHARE, SPLIT_SEED, select_part
+from detection.tiled import GRIDS, TILE, tiled_pictures
 from facexpr.atomic import write_atomic, write_json
 from facexpr.errors import InvalidImageError
 
@@ -262,6 +263,32 @@ def save_error_grid(results: list[ImageResult], path: str | os.PathLike[str]) ->
     return len(worst)
 
 
+def tiled_metrics(detector: FaceDetector, images: list[AnnotatedImage]) -> dict[str, Any]:
+    """Per grid of ``detection.tiled.GRIDS`` (``images`` tiled into large pictures): pictures, faces, recall and false
+    alarms per picture (IoU >= 0.5), median ms per picture."""
+    metrics = {}
+    for cols, rows in GRIDS:
+        found = faces = alarms = 0
+        times = []
+        pictures = list(tiled_pictures(images, cols, rows))
+        for canvas, boxes, centres in tqdm(pictures, desc=f"tiled {cols}x{rows}", unit="picture"):
+            start = time.perf_counter()
+            detections = detector.detect(canvas)
+            times.append((time.perf_counter() - start) * 1000.0)
+            matches = match(detections, boxes, centres, "iou")
+            found += sum(m >= 0 for m in matches)
+            alarms += sum(m < 0 for m in matches)
+            faces += len(boxes)
+        metrics[f"{cols * TILE}x{rows * TILE}"] = {
+            "pictures": len(pictures),
+            "faces": faces,
+            "recall_iou": found / faces if faces else float("nan"),
+            "false_alarms_per_picture": alarms / len(pictures) if pictures else float("nan"),
+            "ms_per_picture": float(np.median(times)) if times else float("nan"),
+        }
+    return metrics
+
+
 def faceless_false_alarms(detector: FaceDetector) -> dict[str, int]:
     """Boxes ``detector`` draws on each of the ``FACELESS`` pictures (gray, long side at most 640 pixels)."""
     import skimage.data
@@ -309,6 +336,8 @@ def evaluate_detector(
             "centre": f"inner points {INNER_POINTS.start}-{INNER_POINTS.stop - 1}",
         },
         "sets": {name: set_metrics(rs) for name, rs in results.items()},
+        "tiled": tiled_metrics(detector, sets["wild-faces-68"]),
+        "tiled_note": f"the part's wild photos tiled {TILE} px apiece into large pictures (a phone's group photo)",
         "faceless": {"false_alarms": (alarms := faceless_false_alarms(detector)), "total": sum(alarms.values())},
         "ms_per_640x480_frame": frame_ms(detector),
         "frame": "skimage.data.astronaut() gray, 480x480, edge-padded to 640x480; median of 30 detect() calls",
@@ -336,6 +365,11 @@ def format_table(metrics: dict[str, Any]) -> str:
             parts = [f"{source} {row['recall']:.3f} of {row['faces']}" for source, row in by_source.items()]
             lines.append(f"{name} recall by source: " + ", ".join(parts))
     lines.append("recall/prec/AP: IoU >= 0.5 with the landmark box; _c: a detection box contains the landmark centre")
+    for size, m in metrics.get("tiled", {}).items():
+        lines.append(
+            f"wild photos tiled into {m['pictures']} pictures of {size}: recall {m['recall_iou']:.3f} of {m['faces']}, "
+            f"{m['false_alarms_per_picture']:.2f} false alarms and {m['ms_per_picture']:.0f} ms per picture"
+        )
     faceless = metrics["faceless"]
     lines.append(f"faceless pictures: {faceless['total']} false alarms on {len(faceless['false_alarms'])}")
     lines.append(f"detection: {metrics['ms_per_640x480_frame']:.1f} ms per 640x480 frame (median)")

@@ -148,7 +148,9 @@ def card_measurements(
     detector = CNNFaceDetector(litert_file, threshold=chosen["threshold"], small_threshold=chosen["small_threshold"])
     metrics = evaluate_detector(detector, data_dir, "test", out_dir)
     return {
-        "metrics": {key: metrics[key] for key in ("part", "split", "sets", "faceless", "ms_per_640x480_frame")},
+        "metrics": {
+            key: metrics[key] for key in ("part", "split", "sets", "tiled", "faceless", "ms_per_640x480_frame")
+        },
         "threshold": chosen["threshold"],
         "small_threshold": chosen["small_threshold"],
         "threshold_choice": chosen,

@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class ModelChoice:
     """The arguments of ``default_annotator``: preset, optional ``.keras`` files, mirror averaging, expression zooms,
-    whether a face that shows none of the preset's classes gets no label, and the face detector's name."""
+    whether a face that shows none of the preset's classes gets no label, the face detector's name and the longer
+    side it reads large pictures at (None: its default)."""
 
     preset: str = DEFAULT_PRESET
     expression_model: str | None = None
@@ -26,6 +27,7 @@ class ModelChoice:
     scales: tuple[float, ...] = SINGLE_SCALE
     abstain: bool = True
     detector: str = DEFAULT_DETECTOR
+    max_side: int | None = None
 
     @property
     def classes(self) -> tuple[str, ...]:
@@ -44,6 +46,7 @@ class ModelChoice:
             self.scales,
             self.abstain,
             self.detector,
+            self.max_side,
         )
 
     def portable(self) -> ModelChoice:

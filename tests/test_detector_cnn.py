@@ -18,9 +18,11 @@ from detection.cnn_config import DetectorConfig
 from detection.cnn_detector import RUNTIME_FILE, CNNFaceDetector, padded_picture, reading_scale
 from detection.cnn_model import build_detector
 from detection.datasets import AnnotatedImage, load_wild_faces, load_youtube_frames
+from detection.detectors import box_iou
 from detection.heatmap import decode, drop_parts, encode
 from detection.losses import detection_loss
 from detection.split import select_part
+from detection.tiled import TILE, tiled_pictures
 from facexpr.compiled import CompiledModel
 from facexpr.errors import DataNotFoundError, InvalidInputError
 from facexpr.litert import LiteRTNetwork
@@ -223,8 +225,42 @@ def test_a_close_up_that_fills_a_large_picture_is_one_face() -> None:
     assert len(CNNFaceDetector().detect(cv2.cvtColor(close_up, cv2.COLOR_BGR2GRAY))) == 1
 
 
+def _sample_face_on(width: int, height: int, side: int) -> tuple[np.ndarray, tuple[float, float, float, float]]:
+    """The gray sample photo scaled so its face (box 172, 59, 108, 108) is ``side`` px wide, centred on a grey
+    ``width`` x ``height`` picture; and the face's box there."""
+    zoom = side / 108
+    gray = cv2.resize(cv2.cvtColor(sample_photo(), cv2.COLOR_BGR2GRAY), None, fx=zoom, fy=zoom)
+    shift = np.round(np.array([width, height]) / 2 - np.array([226, 113]) * zoom).astype(int)
+    affine = np.float32([[1, 0, shift[0]], [0, 1, shift[1]]])
+    picture = cv2.warpAffine(gray, affine, (width, height), borderMode=cv2.BORDER_CONSTANT, borderValue=110)
+    return picture, ((width - side) / 2, (height - side) / 2, side, side)
+
+
 @shipped
-def test_detectors_by_name_through_the_pipeline_and_the_cli(tmp_path: Path) -> None:
+def test_a_larger_max_side_finds_a_phone_photos_small_face_and_keeps_its_close_ups() -> None:
+    far, box = _sample_face_on(4032, 3024, 100)  # 16 px when read at 640 px
+    assert not CNNFaceDetector().detect(far)
+    assert [d for d in CNNFaceDetector(max_side=1280).detect(far) if box_iou(d.box, box) >= 0.5]
+    near, box = _sample_face_on(4032, 3024, 2400)  # 1200 px at 2048: the half-size readings go on to 256 px
+    assert [d for d in CNNFaceDetector(max_side=2048).detect(near) if box_iou(d.box, box) >= 0.5]
+    with pytest.raises(InvalidInputError, match="at least 64 px"):
+        CNNFaceDetector(max_side=32)
+    with pytest.raises(InvalidInputError, match="mtcnn face detector takes no max_side"):
+        get_detector("mtcnn", max_side=1280)
+
+
+def test_photos_tiled_into_a_large_picture_keep_their_faces_boxes(data_dir: Path) -> None:
+    photos = select_part(load_wild_faces(data_dir), "val")[:12]
+    picture, boxes, centres = next(tiled_pictures(photos, 4, 3))
+    assert picture.shape == (3 * TILE, 4 * TILE) and len(boxes) == sum(len(p.boxes) for p in photos)
+    last = photos[-1]
+    np.testing.assert_allclose(boxes[-len(last.boxes) :], last.boxes + [3 * TILE, 2 * TILE, 0, 0])
+    gray = cv2.imread(str(last.path), cv2.IMREAD_GRAYSCALE)
+    assert np.array_equal(picture[2 * TILE : 2 * TILE + gray.shape[0], 3 * TILE :][:, : gray.shape[1]], gray)
+
+
+@shipped
+def test_detectors_by_name_through_the_pipeline_and_the_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert {"cnn", "haar", "mtcnn"} <= set(DETECTORS)
     for name in ("cnn", "haar"):
         result = annotate(sample_photo(), color="rgb", detector=name)
@@ -235,6 +271,12 @@ def test_detectors_by_name_through_the_pipeline_and_the_cli(tmp_path: Path) -> N
     cv2.imwrite(str(photo), cv2.cvtColor(sample_photo(), cv2.COLOR_RGB2BGR))
     assert main(["annotate", str(photo), "-o", str(tmp_path / "out"), "--detector", "cnn"]) == 0
     assert len(pd.read_csv(tmp_path / "out" / "faces.csv")) == 1
+    far = tmp_path / "far.jpg"
+    cv2.imwrite(str(far), _sample_face_on(4032, 3024, 100)[0])
+    assert main(["annotate", str(far), "-o", str(tmp_path / "far"), "--max-side", "1280"]) == 0
+    assert len(pd.read_csv(tmp_path / "far" / "faces.csv")) == 1
+    assert main(["annotate", str(far), "-o", str(tmp_path / "bad"), "--max-side", "32"]) == 2
+    assert "at least 64 px" in capsys.readouterr().err
 
 
 def test_mtcnn_finds_the_sample_face() -> None:

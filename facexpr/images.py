@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,15 +50,21 @@ def read_image(path: str | os.PathLike[str]) -> np.ndarray:
     file = Path(path)
     if not file.is_file():
         raise FileNotFoundError(f"{file}: image file not found")
+    return decode_image(file, str(file))
+
+
+def decode_image(source: Path | bytes, name: str) -> np.ndarray:
+    """An image file's pixels, from its path or its bytes, as ``read_image`` gives them; errors name ``name``."""
     try:
-        with Image.open(file) as image:
+        with Image.open(source if isinstance(source, Path) else io.BytesIO(source)) as image:
             image.load()
-            picture = _from_pil(image)
+            return _from_pil(image)
     except UnidentifiedImageError:
-        raise InvalidImageError(f"{file}: not an image file (unrecognised format)") from None
+        raise InvalidImageError(f"{name}: not an image file (unrecognised format)") from None
+    except Image.DecompressionBombError as error:
+        raise InvalidImageError(f"{name}: too many pixels to read safely ({error})") from None
     except (OSError, SyntaxError, ValueError) as error:
-        raise InvalidImageError(f"{file}: unreadable or truncated image ({error})") from None
-    return picture
+        raise InvalidImageError(f"{name}: unreadable or truncated image ({error})") from None
 
 
 def upright(image: Image.Image) -> Image.Image:

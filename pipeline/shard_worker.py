@@ -5,7 +5,6 @@ all the batch's faces) or one video, and write the task's shard. No Ray here: it
 from __future__ import annotations
 
 import hashlib
-import io
 import tempfile
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -17,11 +16,10 @@ import cv2
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from PIL import Image, UnidentifiedImageError
 
 from detection.detectors import Detection
-from facexpr.errors import FacexprError, InvalidImageError
-from facexpr.images import Picture, load_picture
+from facexpr.errors import FacexprError
+from facexpr.images import Picture, decode_image, load_picture
 from pipeline.annotator import Annotator, FaceCrops, face_crops
 from pipeline.draw import draw
 from pipeline.faces import Face
@@ -63,15 +61,7 @@ def read_detected(annotator: Annotator, batch: list[Detected]) -> list[list[Face
 
 def decode_picture(data: bytes, name: str) -> Picture:
     """The picture in an image file's bytes; truncated or unrecognised files fail as ``facexpr.images.read_image``."""
-    try:
-        image = Image.open(io.BytesIO(data))
-        image.load()
-    except UnidentifiedImageError:
-        raise InvalidImageError(f"{name}: not an image file (unrecognised format)") from None
-    except (OSError, SyntaxError, ValueError) as error:
-        raise InvalidImageError(f"{name}: unreadable or truncated image ({error})") from None
-    with image:
-        return load_picture(image)
+    return load_picture(decode_image(data, name))
 
 
 def picture_of(name: str, content: Future[bytes]) -> Picture:

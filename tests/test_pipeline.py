@@ -343,6 +343,16 @@ def test_bad_input_raises_clear_errors(annotator: Annotator, tmp_path: Path, mak
     assert issubclass(InvalidImageError, ValueError)
 
 
+def test_a_picture_past_pillows_pixel_limit_is_a_clear_error(
+    annotator: Annotator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "panorama.png"
+    cv2.imwrite(str(path), sample_photo())
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100_000)  # 512x512 is over twice the limit, as 180 MP would be
+    with pytest.raises(InvalidImageError, match="panorama.png: too many pixels to read safely"):
+        annotate(path, annotator=annotator)
+
+
 def test_demo_command_writes_the_picture_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo", "-o", str(tmp_path)]) == 0  # the shipped models, as a new user runs it
     picture = cv2.imread(str(tmp_path / "astronaut_annotated.png"))

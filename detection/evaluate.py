@@ -367,7 +367,7 @@ def format_table(metrics: dict[str, Any]) -> str:
     lines.append("recall/prec/AP: IoU >= 0.5 with the landmark box; _c: a detection box contains the landmark centre")
     for size, m in metrics.get("tiled", {}).items():
         lines.append(
-            f"wild photos tiled into {m['pictures']} pictures of {size}: recall {m['recall_iou']:.3f} of {m['faces']}, "
+            f"wild photos tiled into {size} pictures ({m['pictures']}): recall {m['recall_iou']:.3f} of {m['faces']}, "
             f"{m['false_alarms_per_picture']:.2f} false alarms and {m['ms_per_picture']:.0f} ms per picture"
         )
     faceless = metrics["faceless"]

@@ -74,6 +74,7 @@ def test_a_face_mostly_inside_one_at_least_half_again_as_wide_is_dropped_as_its_
     assert kept.tolist() == boxes[[0, 2, 3]].tolist() and scores.tolist() == [0.9, 0.7, 0.6]
     neighbours = np.array([[0, 0, 100, 100], [20, 20, 80, 80]], float)  # 80% inside, but not 1.5 times narrower
     assert len(drop_parts(neighbours, np.array([0.9, 0.8]))[0]) == 2
+    assert len(drop_parts(boxes[:2], np.array([0.5, 0.8]))[0]) == 2  # only a higher-scoring face holds a part
 
 
 def test_ignored_cells_carry_no_loss_and_the_truth_costs_least() -> None:

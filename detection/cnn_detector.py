@@ -196,14 +196,14 @@ class CNNFaceDetector(FaceDetector):
         before) that the picture read ``large_zoom``, ``large_zoom ** 2``, ... times as large finds, overlapping ones
         merged; after the first of them, until a reading is ``LARGE_STOP`` pixels long or shorter."""
         found, zoom, reading = first, 1.0, picture
-        while self.large_zoom is not None and (zoom == 1.0 or max(reading.shape) > LARGE_STOP):
-            if max(reading.shape) * self.large_zoom < SIDE_MULTIPLE:
-                break
+        while self.large_zoom is not None and max(reading.shape) * self.large_zoom >= SIDE_MULTIPLE:
             reading = cv2.resize(reading, None, fx=self.large_zoom, fy=self.large_zoom, interpolation=cv2.INTER_AREA)
-            boxes, scores = self._decode(padded_picture(reading), self.threshold)
-            large = boxes[:, 2] * self.large_zoom**-1 >= LARGE_FACE
             zoom *= self.large_zoom
+            boxes, scores = self._decode(padded_picture(reading), self.threshold)
+            large = boxes[:, 2] / self.large_zoom >= LARGE_FACE
             found = merged_readings(found, (boxes[large] / zoom, scores[large]), self.merge_iou)
+            if max(reading.shape) <= LARGE_STOP:
+                break
         return found
 
     def _read_patches(self, gray: np.ndarray, factor: float, candidates: np.ndarray, zoom: float, fill: int) -> Boxes:

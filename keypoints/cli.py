@@ -73,6 +73,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="repeat each face set's training faces to as many as the largest set's every epoch",
     )
     train.add_argument(
+        "--balance-collections",
+        action="store_true",
+        help="within the wild photos, repeat AFW's training faces to as many as HELEN's every epoch",
+    )
+    train.add_argument(
         "--realign-prob",
         type=float,
         default=defaults.realign_prob,
@@ -198,6 +203,7 @@ def _train(args: argparse.Namespace) -> int:
         label_offset_px=parse_label_offset(args.label_offset),
         label_offset_faces=tuple(args.label_offset_faces) if args.label_offset_faces else None,
         balance_faces=args.balance_faces,
+        balance_collections=args.balance_collections,
         realign_prob=args.realign_prob,
         realign_noise_px=args.realign_noise,
         faces=tuple(args.faces),

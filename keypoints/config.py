@@ -48,6 +48,9 @@ class KeypointConfig(JsonConfig):
     # reads each face's own habit (``KeypointModel.per_face_habit``).
     label_offset_faces: tuple[str, ...] | None = None
     balance_faces: bool = False  # each face set's training faces repeated to as many as the largest set's per epoch
+    # Within wild-faces-68, AFW's training faces (group photos: small, turned) repeated to as many as HELEN's
+    # (portraits) per epoch, before ``balance_faces``.
+    balance_collections: bool = False
     # The share of training faces turned, scaled and moved so that their points, jittered by ``realign_noise_px`` as
     # a first read would place them, lie on the mean shape: the faces the second read sees (``KeypointModel.reread``).
     realign_prob: float = 0.0

@@ -10,6 +10,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from detection.datasets import wild_source
 from facexpr.rows import OnError
 from facexpr.training import ShuffledBatches, cosine_schedule, fit_configured, seed_everything
 from keypoints.augment import KeypointAugmenter
@@ -102,6 +103,17 @@ def balanced_rows(rows: np.ndarray, face_sets: np.ndarray) -> np.ndarray:
     return np.concatenate([np.resize(part, largest) for part in parts])
 
 
+def balanced_collections(rows: np.ndarray, face_sets: np.ndarray, names: np.ndarray) -> np.ndarray:
+    """``rows`` with the wild photos' collections (``detection.datasets.wild_source`` of each image name) balanced
+    by ``balanced_rows``; other face sets' rows unchanged."""
+    wild = face_sets[rows] == "wild"
+    if not wild.any():
+        return rows
+    sources = np.full(len(face_sets), "", dtype=object)
+    sources[rows[wild]] = [wild_source(str(name)) for name in names[rows[wild]]]
+    return np.concatenate([rows[~wild], balanced_rows(rows[wild], sources)])
+
+
 def compiled_model(config: KeypointConfig, steps_per_epoch: int) -> keras.Model:
     """A fresh model compiled with AdamW on a warm-up + cosine schedule and the configured masked loss."""
     model = build_model(config)
@@ -140,6 +152,8 @@ def train(
             np.concatenate([rows[face_sets[rows] == name][: limit // len(names)] for name in names])
             for rows, limit in ((train_rows, QUICK_TRAIN), (val_rows, QUICK_VAL))
         )
+    if config.balance_collections:
+        train_rows = balanced_collections(train_rows, face_sets, crops.names)
     if config.balance_faces:
         train_rows = balanced_rows(train_rows, face_sets)
     train_data = AugmentedFaces(crops.subset(train_rows), config, face_sets[train_rows])

@@ -19,7 +19,7 @@ from keypoints.datasets import load_youtube_faces, person_of
 from keypoints.geometry import mirror, mirror_keypoints
 from keypoints.metrics import mirror_habit
 from keypoints.split import split_by_person
-from keypoints.train import balanced_rows
+from keypoints.train import balanced_collections, balanced_rows
 
 
 def test_split_keeps_every_person_on_one_side(youtube_table: pd.DataFrame) -> None:
@@ -195,3 +195,12 @@ def test_balanced_rows_repeat_the_smaller_set() -> None:
     rows = balanced_rows(np.arange(10), face_sets)
     assert (face_sets[rows] == "youtube").sum() == (face_sets[rows] == "wild").sum() == 7
     assert set(rows) == set(range(10))
+
+
+def test_balanced_collections_repeat_afw_to_helens_count_and_leave_youtube_alone() -> None:
+    face_sets = np.array(["youtube"] * 4 + ["wild"] * 6)
+    names = np.array(["a.jpg"] * 4 + ["helen_1.jpg"] * 4 + ["afw_1.jpg", "afw_2.jpg"])
+    rows = balanced_collections(np.arange(10), face_sets, names)
+    assert sorted(rows[:4]) == [0, 1, 2, 3]
+    assert [str(n)[:4] for n in names[rows[4:]]].count("afw_") == 4 == len(rows) - 4 - 4
+    assert balanced_collections(np.arange(4), face_sets, names).tolist() == [0, 1, 2, 3]

@@ -13,6 +13,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from detection.choice import DEFAULT_DETECTOR, get_detector
+from detection.datasets import wild_source
 from detection.detectors import Detection, FaceDetector, box_contains, box_iou
 from facexpr.atomic import write_atomic
 from facexpr.checksum import sha256_file
@@ -53,6 +54,11 @@ class CropSet:
     def concat(cls, parts: list[CropSet]) -> CropSet:
         """One crop set of ``parts`` in order (their crops must share a size)."""
         return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in cls.__dataclass_fields__))
+
+    def collections(self) -> np.ndarray:
+        """Each crop's collection, read from its image name (``detection.datasets.wild_source``: ``afw`` or ``helen``
+        for wild-faces-68 photos; meaningless for other face sets)."""
+        return np.array([wild_source(str(name)) for name in self.names])
 
     def context_keypoints(self) -> np.ndarray:
         """Keypoints in context pixels (the crop sits at the context's centre)."""

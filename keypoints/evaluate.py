@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 
 from detection.choice import DEFAULT_DETECTOR
-from detection.datasets import wild_source
 from facexpr.atomic import write_json, write_text
 from facexpr.errors import DataFormatError, DataNotFoundError, InvalidInputError
 from facexpr.figures import save_figure
@@ -127,8 +126,8 @@ def per_source(predicted: np.ndarray, truth: np.ndarray, sources: np.ndarray) ->
 
 
 def crop_sources(crops: CropSet, faces: str) -> np.ndarray | None:
-    """Each wild-faces-68 crop's collection (``detection.datasets.wild_source``); None for other face sets."""
-    return np.array([wild_source(str(name)) for name in crops.names]) if faces == "wild" else None
+    """Each wild-faces-68 crop's collection (``CropSet.collections``); None for other face sets."""
+    return crops.collections() if faces == "wild" else None
 
 
 def evaluate_heldout(

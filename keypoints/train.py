@@ -10,7 +10,6 @@ from typing import Any
 import keras
 import numpy as np
 
-from detection.datasets import wild_source
 from facexpr.rows import OnError
 from facexpr.training import ShuffledBatches, cosine_schedule, fit_configured, seed_everything
 from keypoints.augment import KeypointAugmenter
@@ -103,15 +102,11 @@ def balanced_rows(rows: np.ndarray, face_sets: np.ndarray) -> np.ndarray:
     return np.concatenate([np.resize(part, largest) for part in parts])
 
 
-def balanced_collections(rows: np.ndarray, face_sets: np.ndarray, names: np.ndarray) -> np.ndarray:
-    """``rows`` with the wild photos' collections (``detection.datasets.wild_source`` of each image name) balanced
-    by ``balanced_rows``; other face sets' rows unchanged."""
+def balanced_collections(rows: np.ndarray, face_sets: np.ndarray, collections: np.ndarray) -> np.ndarray:
+    """``rows`` with the wild photos' ``collections`` (``CropSet.collections``) balanced by ``balanced_rows``; other
+    face sets' rows unchanged."""
     wild = face_sets[rows] == "wild"
-    if not wild.any():
-        return rows
-    sources = np.full(len(face_sets), "", dtype=object)
-    sources[rows[wild]] = [wild_source(str(name)) for name in names[rows[wild]]]
-    return np.concatenate([rows[~wild], balanced_rows(rows[wild], sources)])
+    return np.concatenate([rows[~wild], balanced_rows(rows[wild], collections)]) if wild.any() else rows
 
 
 def compiled_model(config: KeypointConfig, steps_per_epoch: int) -> keras.Model:
@@ -153,7 +148,7 @@ def train(
             for rows, limit in ((train_rows, QUICK_TRAIN), (val_rows, QUICK_VAL))
         )
     if config.balance_collections:
-        train_rows = balanced_collections(train_rows, face_sets, crops.names)
+        train_rows = balanced_collections(train_rows, face_sets, crops.collections())
     if config.balance_faces:
         train_rows = balanced_rows(train_rows, face_sets)
     train_data = AugmentedFaces(crops.subset(train_rows), config, face_sets[train_rows])

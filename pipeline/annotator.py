@@ -16,6 +16,8 @@ from detection.detectors import Detection, FaceDetector
 from expressions.inference import ExpressionModel
 from facexpr.alignment import align_faces
 from facexpr.crop import EXPRESSION_CROP, KEYPOINT_CROP, CropTransform, resized_points
+from facexpr.exposure import stretch_dull
+from facexpr.grain import smooth_grain
 from keypoints.crops import CONTEXT
 from keypoints.inference import KeypointModel
 from pipeline.faces import Face
@@ -43,10 +45,16 @@ class Annotator:
 
     def read(self, gray: np.ndarray) -> list[Face]:
         """Faces in a 2-D uint8 gray picture, largest first."""
+        detections, crops = self.find(gray)
+        return self.faces_of(detections, crops) if crops is not None else []
+
+    def find(self, gray: np.ndarray) -> tuple[list[Detection], FaceCrops | None]:
+        """The faces the detector finds in a 2-D uint8 gray picture, cropped for both networks (None where none is
+        found); a dull picture is read stretched and a grainy one smoothed (``facexpr.exposure.stretch_dull``,
+        ``facexpr.grain.smooth_grain``)."""
+        gray = smooth_grain(stretch_dull(gray))
         detections = self.detector.detect(gray)
-        if not detections:
-            return []
-        return self.faces_of(detections, face_crops(gray, detections))
+        return detections, face_crops(gray, detections) if detections else None
 
     def faces_of(self, detections: list[Detection], crops: FaceCrops) -> list[Face]:
         """The faces of ``detections`` (of one picture or many) from their crops, each network called once on all."""

@@ -13,14 +13,13 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import cv2
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from detection.detectors import Detection
 from facexpr.errors import FacexprError
 from facexpr.images import Picture, decode_image, load_picture
-from pipeline.annotator import Annotator, FaceCrops, face_crops
+from pipeline.annotator import Annotator, FaceCrops
 from pipeline.draw import draw
 from pipeline.faces import Face
 from pipeline.model_choice import ModelChoice
@@ -36,12 +35,6 @@ class Detected:
 
     detections: list[Detection]
     crops: FaceCrops | None  # None where no face was found
-
-
-def detect(annotator: Annotator, gray: np.ndarray) -> Detected:
-    """The faces the annotator's detector finds in a 2-D uint8 gray picture, cropped for both networks."""
-    detections = annotator.detector.detect(gray)
-    return Detected(detections, face_crops(gray, detections) if detections else None)
 
 
 def read_detected(annotator: Annotator, batch: list[Detected]) -> list[list[Face]]:
@@ -104,7 +97,7 @@ class ShardWriter:
                 except (FacexprError, OSError) as error:  # OSError includes a missing file
                     errors.append(file_error(name, error))
                     continue
-                read.append((name, detect(self.annotator, picture.gray)))
+                read.append((name, Detected(*self.annotator.find(picture.gray))))
                 pictures.append(picture.bgr if self.draw else None)  # only a picture to draw is kept
         faces = read_detected(self.annotator, [detected for _, detected in read])
         rows: list[dict[str, object]] = []

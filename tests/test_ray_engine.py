@@ -265,12 +265,12 @@ def test_a_worker_reads_and_writes_on_another_filesystem(tmp_path: Path) -> None
 
 def test_batched_reading_gives_the_faces_of_one_by_one_reading() -> None:
     from pipeline.api import default_annotator
-    from pipeline.shard_worker import detect, read_detected
+    from pipeline.shard_worker import Detected, read_detected
 
     annotator = default_annotator()
     pictures = [cv2.cvtColor(p, cv2.COLOR_BGR2GRAY) for p in (sample_photo(), np.zeros((64, 64, 3), np.uint8))]
     pictures.append(np.hstack([pictures[0], pictures[0][:, ::-1]]))
-    batched = read_detected(annotator, [detect(annotator, gray) for gray in pictures])
+    batched = read_detected(annotator, [Detected(*annotator.find(gray)) for gray in pictures])
     single = [annotator.read(gray) for gray in pictures]
     assert [len(faces) for faces in batched] == [len(faces) for faces in single] == [1, 0, 2]
     for ours, theirs in zip(sum(batched, []), sum(single, []), strict=True):

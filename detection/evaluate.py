@@ -25,6 +25,7 @@ from detection.datasets import (
 from detection.detectors import Detection, FaceDetector, box_contains, box_iou
 from detection.split import HELDOUT_SHARE, SPLIT_SEED, select_part
 from detection.tiled import GRIDS, TILE, tiled_pictures
+from detection.turned import ANGLES, turned_picture
 from facexpr.atomic import write_atomic, write_json
 from facexpr.errors import InvalidImageError
 
@@ -289,6 +290,32 @@ def tiled_metrics(detector: FaceDetector, images: list[AnnotatedImage]) -> dict[
     return metrics
 
 
+def turned_metrics(detector: FaceDetector, sets: dict[str, list[AnnotatedImage]]) -> dict[str, Any]:
+    """Per set and turn of ``detection.turned.ANGLES`` (each picture turned in its plane): faces kept inside the
+    picture, recall by both criteria (the box rule applied to the turned points for IoU) and false alarms per picture
+    (IoU)."""
+    metrics: dict[str, Any] = {}
+    for name, images in sets.items():
+        metrics[name] = {}
+        for degrees in ANGLES:
+            found = {criterion: 0 for criterion in CRITERIA}
+            faces = alarms = 0
+            for image in tqdm(images, desc=f"{name} turned {degrees:+d}", unit="image"):
+                picture, boxes, centres = turned_picture(image, degrees)
+                detections = detector.detect(picture)
+                for criterion in CRITERIA:
+                    matches = match(detections, boxes, centres, criterion)
+                    found[criterion] += sum(m >= 0 for m in matches)
+                alarms += sum(m < 0 for m in match(detections, boxes, centres, "iou"))
+                faces += len(boxes)
+            metrics[name][f"{degrees:+d}"] = {
+                "faces": faces,
+                **{f"recall_{c}": found[c] / faces if faces else float("nan") for c in CRITERIA},
+                "false_alarms_per_image_iou": alarms / len(images) if images else float("nan"),
+            }
+    return metrics
+
+
 def faceless_false_alarms(detector: FaceDetector) -> dict[str, int]:
     """Boxes ``detector`` draws on each of the ``FACELESS`` pictures (gray, long side at most 640 pixels)."""
     import skimage.data
@@ -338,6 +365,8 @@ def evaluate_detector(
         "sets": {name: set_metrics(rs) for name, rs in results.items()},
         "tiled": tiled_metrics(detector, sets["wild-faces-68"]),
         "tiled_note": f"the part's wild photos tiled {TILE} px apiece into large pictures (a phone's group photo)",
+        "turned": turned_metrics(detector, sets),
+        "turned_note": "each picture turned about its centre (a tilted head); faces leaving it are not counted",
         "faceless": {"false_alarms": (alarms := faceless_false_alarms(detector)), "total": sum(alarms.values())},
         "ms_per_640x480_frame": frame_ms(detector),
         "frame": "skimage.data.astronaut() gray, 480x480, edge-padded to 640x480; median of 30 detect() calls",
@@ -370,6 +399,9 @@ def format_table(metrics: dict[str, Any]) -> str:
             f"wild photos tiled into {size} pictures ({m['pictures']}): recall {m['recall_iou']:.3f} of {m['faces']}, "
             f"{m['false_alarms_per_picture']:.2f} false alarms and {m['ms_per_picture']:.0f} ms per picture"
         )
+    for name, turns in metrics.get("turned", {}).items():
+        parts = [f"{degrees} {m['recall_centre']:.3f}" for degrees, m in turns.items()]
+        lines.append(f"{name} turned in the plane (degrees, recall by landmark centre): " + ", ".join(parts))
     faceless = metrics["faceless"]
     lines.append(f"faceless pictures: {faceless['total']} false alarms on {len(faceless['false_alarms'])}")
     lines.append(f"detection: {metrics['ms_per_640x480_frame']:.1f} ms per 640x480 frame (median)")

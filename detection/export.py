@@ -149,7 +149,8 @@ def card_measurements(
     metrics = evaluate_detector(detector, data_dir, "test", out_dir)
     return {
         "metrics": {
-            key: metrics[key] for key in ("part", "split", "sets", "tiled", "faceless", "ms_per_640x480_frame")
+            key: metrics[key]
+            for key in ("part", "split", "sets", "tiled", "turned", "faceless", "ms_per_640x480_frame")
         },
         "threshold": chosen["threshold"],
         "small_threshold": chosen["small_threshold"],

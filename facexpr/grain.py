@@ -15,7 +15,7 @@ GRAIN_LIMIT = 10.0
 SMOOTH_SIGMA = 1.0
 
 # The difference of two Laplacians, blind to a picture's smooth content (Immerkaer, "Fast noise variance
-# estimation", 1996); a hand-written estimate because scikit-image's wavelet one needs PyWavelets and ~10x the time.
+# estimation", 1996); written here because scikit-image's (wavelet) estimate needs PyWavelets, not a dependency.
 _KERNEL = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
 
 

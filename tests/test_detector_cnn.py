@@ -17,12 +17,13 @@ from detection.choice import DETECTORS, get_detector
 from detection.cnn_config import DetectorConfig
 from detection.cnn_detector import RUNTIME_FILE, CNNFaceDetector, padded_picture, reading_scale
 from detection.cnn_model import build_detector
-from detection.datasets import AnnotatedImage, load_wild_faces, load_youtube_frames
+from detection.datasets import AnnotatedImage, landmark_box, load_wild_faces, load_youtube_frames
 from detection.detectors import box_iou
 from detection.heatmap import decode, drop_parts, encode
 from detection.losses import detection_loss
 from detection.split import select_part
 from detection.tiled import TILE, tiled_pictures
+from detection.turned import turned_picture
 from facexpr.compiled import CompiledModel
 from facexpr.errors import DataNotFoundError, InvalidInputError
 from facexpr.litert import LiteRTNetwork
@@ -258,6 +259,22 @@ def test_photos_tiled_into_a_large_picture_keep_their_faces_boxes(data_dir: Path
     np.testing.assert_allclose(boxes[-len(last.boxes) :], last.boxes + [3 * TILE, 2 * TILE, 0, 0])
     gray = cv2.imread(str(last.path), cv2.IMREAD_GRAYSCALE)
     assert np.array_equal(picture[2 * TILE : 2 * TILE + gray.shape[0], 3 * TILE :][:, : gray.shape[1]], gray)
+
+
+def test_a_picture_turned_in_its_plane_keeps_its_faces_landmarks(data_dir: Path) -> None:
+    photo = next(
+        p for p in select_part(load_wild_faces(data_dir), "val") if cv2.imread(str(p.path)).shape[:2] == (512, 512)
+    )
+    gray = cv2.imread(str(photo.path), cv2.IMREAD_GRAYSCALE)
+    picture, boxes, centres = turned_picture(photo, 90)  # a square picture a quarter turn: numpy's own rotation
+    assert np.array_equal(picture, np.rot90(gray))
+    x, y = photo.centres.T
+    np.testing.assert_allclose(centres, np.column_stack([y, 511 - x]), atol=1e-6)
+    turned = np.stack([photo.landmarks[..., 1], 511 - photo.landmarks[..., 0]], axis=-1)
+    np.testing.assert_allclose(boxes, [landmark_box(points) for points in turned], atol=1e-6)
+    picture, boxes, centres = turned_picture(photo, 45)  # faces whose points leave the picture are not counted
+    assert picture.shape == gray.shape and len(boxes) == len(centres) <= len(photo.landmarks)
+    assert ((centres >= 0) & (centres < 512)).all()
 
 
 @shipped

@@ -20,9 +20,9 @@ _KERNEL = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
 
 
 def noise_sd(gray: np.ndarray) -> float:
-    """The estimated sd of a 2-D uint8 picture's pixel noise, in grey levels (about 0.35 ms for 640x480)."""
-    response = cv2.filter2D(gray.astype(np.float32), -1, _KERNEL)[1:-1, 1:-1]
-    return float(math.sqrt(math.pi / 2.0) * np.abs(response).mean() / 6.0)
+    """The estimated sd of a 2-D uint8 picture's pixel noise, in grey levels (about 0.3 ms for 640x480)."""
+    response = cv2.filter2D(gray, cv2.CV_16S, _KERNEL)[1:-1, 1:-1]  # at most 16 x 255 either way
+    return math.sqrt(math.pi / 2.0) * cv2.norm(response, cv2.NORM_L1) / (6.0 * response.size)
 
 
 def smooth_grain(gray: np.ndarray, limit: float = GRAIN_LIMIT) -> np.ndarray:

@@ -6,11 +6,12 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pandas as pd
 
 from facexpr.datadir import WILD_FACES_68, YOUTUBE_FACES_KEYPOINTS, dataset_file
-from facexpr.errors import DataFormatError
+from facexpr.errors import DataFormatError, InvalidImageError
 
 #: Columns of 68 (x, y) points in both CSVs.
 POINT_COLUMNS = 136
@@ -36,6 +37,13 @@ class AnnotatedImage:
     path: Path
     group: str  # what a split keeps together: the photo (wild-faces) or the person (YouTube-Faces)
     landmarks: np.ndarray  # (faces, 68, 2)
+
+    def read(self, flags: int = cv2.IMREAD_GRAYSCALE) -> np.ndarray:
+        """The picture as OpenCV reads it with ``flags`` (2-D uint8 gray by default), or an ``InvalidImageError``."""
+        picture = cv2.imread(str(self.path), flags)
+        if picture is None:
+            raise InvalidImageError(f"{self.path}: missing or unreadable image")
+        return picture
 
     @property
     def boxes(self) -> np.ndarray:

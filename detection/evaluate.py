@@ -27,7 +27,6 @@ from detection.split import HELDOUT_SHARE, SPLIT_SEED, select_part
 from detection.tiled import GRIDS, TILE, tiled_pictures
 from detection.turned import ANGLES, turned_picture
 from facexpr.atomic import write_atomic, write_json
-from facexpr.errors import InvalidImageError
 
 IOU_THRESHOLD = 0.5
 #: The two ways a detection can find a face: box overlap with the landmark box, or containing the landmark centre.
@@ -143,9 +142,7 @@ def evaluate_images(detector: FaceDetector, images: list[AnnotatedImage], desc: 
     """Run ``detector`` on each image (gray, as the pipeline does) and match its boxes to the faces."""
     results = []
     for image in tqdm(images, desc=desc, unit="image"):
-        gray = cv2.imread(str(image.path), cv2.IMREAD_GRAYSCALE)
-        if gray is None:
-            raise InvalidImageError(f"{image.path}: missing or unreadable image")
+        gray = image.read()
         start = time.perf_counter()
         found = detector.detect(gray)
         ms = (time.perf_counter() - start) * 1000.0
@@ -303,10 +300,10 @@ def turned_metrics(detector: FaceDetector, sets: dict[str, list[AnnotatedImage]]
             for image in tqdm(images, desc=f"{name} turned {degrees:+d}", unit="image"):
                 picture, boxes, centres = turned_picture(image, degrees)
                 detections = detector.detect(picture)
-                for criterion in CRITERIA:
-                    matches = match(detections, boxes, centres, criterion)
-                    found[criterion] += sum(m >= 0 for m in matches)
-                alarms += sum(m < 0 for m in match(detections, boxes, centres, "iou"))
+                matches = {criterion: match(detections, boxes, centres, criterion) for criterion in CRITERIA}
+                for criterion, taken in matches.items():
+                    found[criterion] += sum(m >= 0 for m in taken)
+                alarms += sum(m < 0 for m in matches["iou"])
                 faces += len(boxes)
             metrics[name][f"{degrees:+d}"] = {
                 "faces": faces,

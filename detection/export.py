@@ -17,7 +17,7 @@ from detection.datasets import AnnotatedImage, load_wild_faces, load_youtube_fra
 from detection.detectors import Detection, box_contains, box_iou
 from detection.evaluate import evaluate_detector, evaluate_images, match
 from detection.train import training_parts
-from detection.training_pictures import read_gray, unannotated_faces
+from detection.training_pictures import unannotated_faces
 from facexpr.datadir import WILD_FACES_68, YOUTUBE_FACES_KEYPOINTS, dataset_file
 from facexpr.modelcard import remeasure_card as remeasure_card_file
 from facexpr.modelcard import write_model_card
@@ -67,7 +67,7 @@ def choose_thresholds(network_file: Path, images: list[AnnotatedImage]) -> dict[
     grid of ``SMALL_STEP``) at which both readings together keep false alarms within ``FALSE_ALARM_SHARE``."""
     chosen = choose_threshold(CNNFaceDetector(network_file, threshold=LOWEST_THRESHOLD, small_zoom=None), images)
     detector = CNNFaceDetector(network_file, threshold=chosen["threshold"], small_threshold=LOWEST_THRESHOLD)
-    readings = [detector.readings(read_gray(image)) for image in tqdm(images, desc="small-face readings")]
+    readings = [detector.readings(image.read()) for image in tqdm(images, desc="small-face readings")]
     unannotated = unannotated_faces(images)
     allowed = int(FALSE_ALARM_SHARE * len(images))
     for candidate in np.arange(LOWEST_THRESHOLD, 1.0, SMALL_STEP):

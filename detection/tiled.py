@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import cv2
 import numpy as np
 
 from detection.datasets import AnnotatedImage
-from facexpr.errors import InvalidImageError
 
 #: The side of each tile (the photos' own size).
 TILE = 512
@@ -27,10 +25,7 @@ def tiled_pictures(
         canvas = np.zeros((rows * TILE, cols * TILE), np.uint8)
         boxes, centres = [], []
         for k, image in enumerate(images[start : start + per]):
-            gray = cv2.imread(str(image.path), cv2.IMREAD_GRAYSCALE)
-            if gray is None:
-                raise InvalidImageError(f"{image.path}: missing or unreadable image")
-            gray = gray[:TILE, :TILE]
+            gray = image.read()[:TILE, :TILE]
             y, x = divmod(k, cols)
             canvas[y * TILE : y * TILE + gray.shape[0], x * TILE : x * TILE + gray.shape[1]] = gray
             boxes.append(image.boxes + [x * TILE, y * TILE, 0, 0])

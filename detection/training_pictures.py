@@ -18,7 +18,6 @@ from detection.heatmap import encode
 from detection.mtcnn_detector import MTCNNFaceDetector
 from facexpr.atomic import write_text
 from facexpr.datadir import cache_dir
-from facexpr.errors import InvalidImageError
 from facexpr.photometric import Photometric
 from facexpr.training import ShuffledBatches
 
@@ -42,14 +41,6 @@ class SourcePicture:
     ignore: np.ndarray  # (M, 4)
 
 
-def read_gray(image: AnnotatedImage) -> np.ndarray:
-    """The picture of ``image`` as 2-D uint8 gray, or a clear error."""
-    gray = cv2.imread(str(image.path), cv2.IMREAD_GRAYSCALE)
-    if gray is None:
-        raise InvalidImageError(f"{image.path}: missing or unreadable image")
-    return gray
-
-
 def unannotated_faces(images: list[AnnotatedImage]) -> list[np.ndarray]:
     """Per image, the boxes MTCNN finds (on the colour photo) that match no annotated face: faces nobody annotated
     (AFW's small background faces, HELEN's bystanders). Training ignores them rather than call them background.
@@ -62,9 +53,7 @@ def unannotated_faces(images: list[AnnotatedImage]) -> list[np.ndarray]:
         return [np.array(boxes, np.float64).reshape(-1, 4) for boxes in json.loads(cached.read_text())]
     found = []
     for image in tqdm(images, desc="finding unannotated faces (MTCNN)", unit="image"):
-        colour = cv2.imread(str(image.path), cv2.IMREAD_COLOR)
-        if colour is None:
-            raise InvalidImageError(f"{image.path}: missing or unreadable image")
+        colour = image.read(cv2.IMREAD_COLOR)
         annotated = list(zip(image.boxes, image.centres, strict=True))
         extra = [
             d.box
@@ -78,7 +67,7 @@ def unannotated_faces(images: list[AnnotatedImage]) -> list[np.ndarray]:
 
 def source_pictures(images: list[AnnotatedImage], find_unannotated: bool) -> list[SourcePicture]:
     """Each image read as gray with its face boxes (and, if asked, its unannotated faces to ignore)."""
-    grays = [read_gray(image) for image in tqdm(images, desc="reading pictures", unit="image")]
+    grays = [image.read() for image in tqdm(images, desc="reading pictures", unit="image")]
     extras = unannotated_faces(images) if find_unannotated else [np.zeros((0, 4))] * len(images)
     return [SourcePicture(g, image.boxes, extra) for g, image, extra in zip(grays, images, extras, strict=True)]
 

@@ -7,7 +7,6 @@ import cv2
 import numpy as np
 
 from detection.datasets import AnnotatedImage, landmark_box
-from facexpr.errors import InvalidImageError
 
 #: Turns (degrees, counter-clockwise) the evaluation reads each picture at.
 ANGLES = (30, -30, 45, -45)
@@ -16,9 +15,7 @@ ANGLES = (30, -30, 45, -45)
 def turned_picture(image: AnnotatedImage, degrees: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The gray picture turned by ``degrees`` about its centre (edges replicated), with the landmark boxes (N, 4) and
     landmark centres (N, 2) of the faces whose turned 68 points all stay inside it."""
-    gray = cv2.imread(str(image.path), cv2.IMREAD_GRAYSCALE)
-    if gray is None:
-        raise InvalidImageError(f"{image.path}: missing or unreadable image")
+    gray = image.read()
     height, width = gray.shape
     matrix = cv2.getRotationMatrix2D(((width - 1) / 2.0, (height - 1) / 2.0), degrees, 1.0)
     turned = cv2.warpAffine(gray, matrix, (width, height), borderMode=cv2.BORDER_REPLICATE)

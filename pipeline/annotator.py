@@ -49,10 +49,9 @@ class Annotator:
         return self.faces_of(detections, crops) if crops is not None else []
 
     def find(self, gray: np.ndarray) -> tuple[list[Detection], FaceCrops | None]:
-        """The faces the detector finds in a 2-D uint8 gray picture, cropped for both networks (None where none is
-        found); a dull picture is read stretched and a grainy one smoothed (``facexpr.exposure.stretch_dull``,
-        ``facexpr.grain.smooth_grain``)."""
-        gray = smooth_grain(stretch_dull(gray))
+        """The faces the detector finds in a 2-D uint8 gray picture (``prepared``), cropped for both networks (None
+        where none is found)."""
+        gray = prepared(gray)
         detections = self.detector.detect(gray)
         return detections, face_crops(gray, detections) if detections else None
 
@@ -98,6 +97,12 @@ class FaceCrops:
             np.concatenate([p.context for p in parts]),
             np.concatenate([p.expression for p in parts]),
         )
+
+
+def prepared(gray: np.ndarray) -> np.ndarray:
+    """A 2-D uint8 gray picture as it is read: stretched where dull, smoothed where grainy
+    (``facexpr.exposure.stretch_dull``, ``facexpr.grain.smooth_grain``)."""
+    return smooth_grain(stretch_dull(gray))
 
 
 def aligned_crops(expression_crops: np.ndarray, eyes: np.ndarray) -> np.ndarray:

@@ -12,7 +12,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from pipeline.annotator import Annotator, face_crops
+from pipeline.annotator import Annotator, face_crops, prepared
 from pipeline.api import annotate, default_annotator
 from pipeline.draw import draw
 from pipeline.sample import sample_frame
@@ -55,6 +55,7 @@ def run_benchmark(frames: int = 300, repeats: int = 100, annotator: Annotator | 
     box = detections[0].box
     crops = face_crops(gray, detections)
     stages = {
+        "prepare_picture": lambda: prepared(gray),
         "detect_full_frame": lambda: annotator.detector.detect(gray),
         "detect_near_last_box": lambda: annotator.detector.detect_near(gray, box),
         "keypoints_model": lambda: annotator.keypoint_model.predict(crops.keypoint, crops.context),

@@ -405,5 +405,5 @@ def test_bench_command_prints_and_writes_its_figures(tmp_path: Path, capsys: pyt
     assert f"models: {figures['models']}" in printed
     assert figures["faces_in_frame"] == 1 and figures["video_frames"] == 4
     timings = [value for key, value in figures.items() if key.endswith(("_ms", "video_fps_detect_every_1"))]
-    assert len(timings) == 9 and all(value > 0 for value in timings)
+    assert len(timings) == 10 and all(value > 0 for value in timings) and "prepare_picture_median_ms" in figures
     assert figures["machine"]["cpu_count"] == figures["cpu_cores"]

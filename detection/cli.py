@@ -78,6 +78,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument(
         "--mosaic-prob", type=float, default=defaults.mosaic_prob, help="share of pictures made of four (small faces)"
     )
+    train.add_argument(
+        "--jpeg-prob", type=float, default=defaults.jpeg_prob, help="share of pictures saved as JPEG (quality 15-60)"
+    )
 
     export = add_command(
         commands,
@@ -116,6 +119,7 @@ def _train(args: argparse.Namespace) -> int:
         stride=args.stride,
         mosaic_prob=args.mosaic_prob,
         context_faces_below=args.context_faces_below,
+        jpeg_prob=args.jpeg_prob,
     )
     result = train_detector(config, args.run_dir, args.data, quick=args.quick, resume=not args.no_resume)
     state = result.state

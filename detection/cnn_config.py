@@ -43,6 +43,7 @@ class DetectorConfig(JsonConfig):
     contrast: float = 0.4
     blur_prob: float = 0.2
     noise_prob: float = 0.2
+    jpeg_prob: float = 0.0  # pictures saved as JPEG (quality 15-60) after the other jitter
 
     def __post_init__(self) -> None:
         """Reject out-of-range values as soon as the config is made."""
@@ -57,6 +58,7 @@ class DetectorConfig(JsonConfig):
                 "contrast",
                 "blur_prob",
                 "noise_prob",
+                "jpeg_prob",
             ),
             positive=(
                 "picture_size",

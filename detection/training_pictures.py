@@ -102,7 +102,9 @@ class TrainingPictures(ShuffledBatches):
             for j, box in enumerate(source.boxes)
             if box[2] <= CONTEXT_SHARE * min(source.gray.shape)
         ]
-        self.photometric = Photometric(config.brightness, config.contrast, config.blur_prob, config.noise_prob)
+        self.photometric = Photometric(
+            config.brightness, config.contrast, config.blur_prob, config.noise_prob, config.jpeg_prob
+        )
 
     def make_batch(self, rows: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         size = self.config.picture_size

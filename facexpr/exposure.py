@@ -1,5 +1,6 @@
-"""Exposure of gray pictures: a dull picture (dark, washed out or hazy) stretched to the full grey range before it is
-read, so the networks see it as they saw their training pictures."""
+"""Exposure of gray pictures: a dull picture (dark, washed out or hazy), or a dull face in a bright one (backlit, in
+shadow), stretched to the full grey range before it is read, so the networks see it as they saw their training
+pictures."""
 
 from __future__ import annotations
 
@@ -22,11 +23,17 @@ def grey_span(gray: np.ndarray) -> tuple[int, int]:
     return int(np.searchsorted(share, TAIL)), int(np.searchsorted(share, 1.0 - TAIL))
 
 
-def stretch_dull(gray: np.ndarray, min_span: int = MIN_SPAN) -> np.ndarray:
-    """``gray`` itself where its grey levels span at least ``min_span``; otherwise a copy with the span stretched
-    linearly to 0-255 (the ``TAIL`` darkest and brightest pixels clipped)."""
+def dull_levels(gray: np.ndarray, min_span: int = MIN_SPAN) -> np.ndarray | None:
+    """None where a 2-D uint8 picture's grey levels span at least ``min_span``; otherwise the 256-entry table that
+    stretches its span linearly to 0-255 (the ``TAIL`` darkest and brightest pixels clipped), for ``cv2.LUT``."""
     low, high = grey_span(gray)
     if high - low >= min_span:
-        return gray
+        return None
     levels = (np.arange(256, dtype=np.float32) - low) * (255.0 / max(high - low, 1))
-    return cv2.LUT(gray, np.clip(np.rint(levels), 0, 255).astype(np.uint8))
+    return np.clip(np.rint(levels), 0, 255).astype(np.uint8)
+
+
+def stretch_dull(gray: np.ndarray, min_span: int = MIN_SPAN) -> np.ndarray:
+    """``gray`` itself where its grey levels span at least ``min_span``, else a stretched copy (``dull_levels``)."""
+    levels = dull_levels(gray, min_span)
+    return gray if levels is None else cv2.LUT(gray, levels)

@@ -1,14 +1,17 @@
-"""A dull picture (dark, washed out, hazy) is stretched and a grainy one smoothed before it is read; a clean one is
-left as it is."""
+"""A dull picture (dark, washed out, hazy) or a dull face in a bright one (backlit) is stretched and a grainy picture
+smoothed before it is read; a clean one is left as it is."""
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
 
+from detection.detectors import Detection
+from facexpr.crop import KEYPOINT_CROP
 from facexpr.exposure import MIN_SPAN, grey_span, stretch_dull
 from facexpr.grain import GRAIN_LIMIT, noise_sd, smooth_grain
 from pipeline import annotate
+from pipeline.annotator import face_crops
 from pipeline.api import default_annotator
 from pipeline.sample import sample_photo
 
@@ -68,3 +71,27 @@ def test_the_pipeline_finds_the_face_of_a_grainy_photo() -> None:
     assert not annotator.detector.detect(noisy(sample_gray(), 25.0))  # read as it is, the face is lost in the grain
     faces = annotate(grainy, annotator=annotator).faces
     assert len(faces) == 1 and np.allclose(faces[0].box, clean[0].box, atol=6) and faces[0].label == clean[0].label
+
+
+def shaded(photo: np.ndarray, box: tuple[float, ...], factor: float) -> np.ndarray:
+    """``photo`` with a soft-edged shadow, ``factor`` times as bright, over twice ``box``: a backlit face."""
+    x, y, w, h = (int(v) for v in box)
+    shade = np.ones(photo.shape[:2], np.float32)
+    shade[max(0, y - h // 2) : y + 3 * h // 2, max(0, x - w // 2) : x + 3 * w // 2] = factor
+    return (photo * cv2.GaussianBlur(shade, (0, 0), 3)[..., None]).astype(np.uint8)
+
+
+def test_a_dull_face_in_a_bright_photo_is_stretched_and_read_as_the_photo_itself() -> None:
+    annotator = default_annotator()
+    clean = annotate(sample_photo(), annotator=annotator).faces[0]
+    plain = KEYPOINT_CROP.crop(sample_gray(), clean.box)[0]
+    assert np.array_equal(face_crops(sample_gray(), [Detection(clean.box, 1.0)]).keypoint[0], plain)  # left alone
+    backlit = shaded(sample_photo(), clean.box, 0.2)
+    gray = cv2.cvtColor(backlit, cv2.COLOR_BGR2GRAY)
+    assert stretch_dull(gray) is gray  # the picture itself is not dull: its background is as bright as ever
+    low, high = grey_span(KEYPOINT_CROP.crop(gray, clean.box)[0])
+    stretched = face_crops(gray, [Detection(clean.box, 1.0)]).keypoint[0]
+    assert high - low < MIN_SPAN and np.subtract(*grey_span(stretched)[::-1]) > 2 * MIN_SPAN
+    faces = annotate(backlit, annotator=annotator).faces
+    assert len(faces) == 1 and faces[0].label == clean.label
+    assert np.abs(faces[0].keypoints - clean.keypoints).mean() < 0.5  # read as it is: 0.74 px from the photo's points

@@ -81,6 +81,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument(
         "--jpeg-prob", type=float, default=defaults.jpeg_prob, help="share of pictures saved as JPEG (quality 15-60)"
     )
+    train.add_argument(
+        "--shade-prob", type=float, default=defaults.shade_prob, help="share of pictures with faces in shadow (backlit)"
+    )
 
     export = add_command(
         commands,
@@ -120,6 +123,7 @@ def _train(args: argparse.Namespace) -> int:
         mosaic_prob=args.mosaic_prob,
         context_faces_below=args.context_faces_below,
         jpeg_prob=args.jpeg_prob,
+        shade_prob=args.shade_prob,
     )
     result = train_detector(config, args.run_dir, args.data, quick=args.quick, resume=not args.no_resume)
     state = result.state

@@ -44,6 +44,7 @@ class DetectorConfig(JsonConfig):
     blur_prob: float = 0.2
     noise_prob: float = 0.2
     jpeg_prob: float = 0.0  # pictures saved as JPEG (quality 15-60) after the other jitter
+    shade_prob: float = 0.0  # pictures whose faces lie in soft shadows (backlit faces)
 
     def __post_init__(self) -> None:
         """Reject out-of-range values as soon as the config is made."""
@@ -59,6 +60,7 @@ class DetectorConfig(JsonConfig):
                 "blur_prob",
                 "noise_prob",
                 "jpeg_prob",
+                "shade_prob",
             ),
             positive=(
                 "picture_size",

@@ -28,6 +28,8 @@ MIN_VISIBLE = 0.6
 #: Faces drawn under ``context_faces_below`` pixels come from faces at most this share of their photo's shorter side
 #: (group photos), so a small face keeps its surroundings instead of being a shrunken portrait framed by a photo edge.
 CONTEXT_SHARE = 0.2
+#: How bright a shaded face is (``DetectorConfig.shade_prob``) against its picture: between these shares.
+SHADE = (0.15, 0.5)
 #: The share of training faces shown on a flat grey around their picture; the rest sit on a view of another photo.
 FLAT_BACKDROP = 0.25
 
@@ -70,6 +72,21 @@ def source_pictures(images: list[AnnotatedImage], find_unannotated: bool) -> lis
     grays = [image.read() for image in tqdm(images, desc="reading pictures", unit="image")]
     extras = unannotated_faces(images) if find_unannotated else [np.zeros((0, 4))] * len(images)
     return [SourcePicture(g, image.boxes, extra) for g, image, extra in zip(grays, images, extras, strict=True)]
+
+
+def shaded(picture: np.ndarray, boxes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``picture`` with its faces (``boxes``) under soft-edged shadows (ellipses or rectangles 1.2-2.5 times the
+    face, ``SHADE`` times as bright): backlit faces, darker than the picture around them."""
+    mask = np.zeros(picture.shape, np.float32)
+    for x, y, w, h in boxes:
+        half = np.array([w, h]) * rng.uniform(0.6, 1.25, size=2)
+        centre = np.array([x + w / 2.0, y + h / 2.0])
+        if rng.random() < 0.5:
+            cv2.ellipse(mask, tuple(int(v) for v in centre), tuple(int(v) + 1 for v in half), 0, 0, 360, 1.0, -1)
+        else:
+            cv2.rectangle(mask, tuple(int(v) for v in centre - half), tuple(int(v) for v in centre + half), 1.0, -1)
+    mask = cv2.GaussianBlur(mask, (0, 0), max(1.0, float(np.median(boxes[:, 2])) * rng.uniform(0.05, 0.3)))
+    return picture * (1.0 - (1.0 - rng.uniform(*SHADE)) * mask)
 
 
 def moved_boxes(boxes: np.ndarray, matrix: np.ndarray, zoom: float) -> np.ndarray:
@@ -134,6 +151,8 @@ class TrainingPictures(ShuffledBatches):
             picture = picture[:, ::-1]
             boxes_[:, 0] = size - boxes_[:, 0] - boxes_[:, 2]
             ignore_[:, 0] = size - ignore_[:, 0] - ignore_[:, 2]
+        if len(boxes_) and rng.random() < config.shade_prob:
+            picture = shaded(picture, boxes_, rng)
         return self.photometric(np.ascontiguousarray(picture), rng), boxes_, ignore_
 
     def crop(self, rng: np.random.Generator, size: int, largest: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

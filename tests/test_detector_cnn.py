@@ -23,6 +23,7 @@ from detection.heatmap import decode, drop_parts, encode
 from detection.losses import detection_loss
 from detection.split import select_part
 from detection.tiled import TILE, tiled_pictures
+from detection.training_pictures import SHADE, shaded
 from detection.turned import turned_picture
 from facexpr.compiled import CompiledModel
 from facexpr.errors import DataNotFoundError, InvalidInputError
@@ -120,6 +121,16 @@ def test_pictures_are_padded_to_the_network_stride_and_read_at_a_bounded_scale()
 
 
 @pytest.mark.slow
+def test_a_shaded_training_face_is_darker_than_the_picture_around_it() -> None:
+    gray = cv2.cvtColor(sample_photo(), cv2.COLOR_BGR2GRAY).astype(np.float32)
+    box = np.array([[180.0, 60.0, 110.0, 110.0]])  # the sample's face
+    for seed in range(5):
+        out = shaded(gray, box, np.random.default_rng(seed))
+        face = out[85:145, 205:265].mean() / gray[85:145, 205:265].mean()
+        assert SHADE[0] - 0.02 <= face <= SHADE[1] + 0.02  # the face's middle lies in the full shadow
+        assert np.array_equal(out[440:, :60], gray[440:, :60])  # far from the face, the picture as it was
+
+
 def test_quick_training_and_export(tmp_path: Path, data_dir: Path, youtube_table: pd.DataFrame) -> None:
     from detection.export import export_detector, remeasure_card
 
@@ -131,10 +142,11 @@ def test_quick_training_and_export(tmp_path: Path, data_dir: Path, youtube_table
     run = tmp_path / "run"
     args = ["detect", "train", "--data", str(data), "--run-dir", str(run), "--quick", "--batch-size", "4"]
     tiny = ["--widths", "4", "4", "8", "8", "8", "8", "--head-width", "8", "--stride", "4"]
-    tiny += ["--context-faces-below", "30"]
+    tiny += ["--context-faces-below", "30", "--jpeg-prob", "0.5", "--shade-prob", "0.5"]
     assert main([*args, *tiny]) == 0
     config = json.loads((run / "config.json").read_text())
     assert (run / "best.keras").is_file() and config["widths"][0] == 4 and config["stride"] == 4
+    assert config["jpeg_prob"] == config["shade_prob"] == 0.5
     card = export_detector(run, "facexpr detect train --quick", data, weights_dir=tmp_path / "weights")
     assert 0.0 < card["threshold"] < 1.0 and card["metrics"]["part"] == "test"
     assert card["litert_weights"] == "float32"  # the detector reads faster from float weights

@@ -76,9 +76,12 @@ def source_pictures(images: list[AnnotatedImage], find_unannotated: bool) -> lis
 
 def shaded(picture: np.ndarray, boxes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """``picture`` with its faces (``boxes``) under soft-edged shadows (ellipses or rectangles 1.2-2.5 times the
-    face, ``SHADE`` times as bright): backlit faces, darker than the picture around them."""
+    face, ``SHADE`` times as bright): backlit faces, darker than the picture around them. As many shadows again, of
+    the faces' sizes, fall anywhere: a shadow alone does not make a face."""
     mask = np.zeros(picture.shape, np.float32)
-    for x, y, w, h in boxes:
+    anywhere = boxes.copy()
+    anywhere[:, :2] = rng.uniform(0, picture.shape[1] - anywhere[:, 2:], size=(len(boxes), 2))
+    for x, y, w, h in np.vstack([boxes, anywhere]):
         half = np.array([w, h]) * rng.uniform(0.6, 1.25, size=2)
         centre = np.array([x + w / 2.0, y + h / 2.0])
         if rng.random() < 0.5:

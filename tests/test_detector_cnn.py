@@ -128,7 +128,8 @@ def test_a_shaded_training_face_is_darker_than_the_picture_around_it() -> None:
         out = shaded(gray, box, np.random.default_rng(seed))
         face = out[85:145, 205:265].mean() / gray[85:145, 205:265].mean()
         assert SHADE[0] - 0.02 <= face <= SHADE[1] + 0.02  # the face's middle lies in the full shadow
-        assert np.array_equal(out[440:, :60], gray[440:, :60])  # far from the face, the picture as it was
+        unchanged = np.mean(np.isclose(out, gray, atol=0.5))
+        assert 0.3 < unchanged < 0.95  # the face's shadow and one as large elsewhere; the rest as it was
 
 
 def test_quick_training_and_export(tmp_path: Path, data_dir: Path, youtube_table: pd.DataFrame) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,8 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from detection.backlit import FACTORS as BACKLIT_FACTORS
+from detection.backlit import backlit_picture
 from detection.choice import get_detector
 from detection.datasets import (
     BOX_SCALE,
@@ -287,30 +291,47 @@ def tiled_metrics(detector: FaceDetector, images: list[AnnotatedImage]) -> dict[
     return metrics
 
 
-def turned_metrics(detector: FaceDetector, sets: dict[str, list[AnnotatedImage]]) -> dict[str, Any]:
-    """Per set and turn of ``detection.turned.ANGLES`` (each picture turned in its plane): faces kept inside the
-    picture, recall by both criteria (the box rule applied to the turned points for IoU) and false alarms per picture
-    (IoU)."""
+def altered_metrics(
+    detector: FaceDetector,
+    sets: dict[str, list[AnnotatedImage]],
+    alterations: dict[str, Callable[[AnnotatedImage], tuple[np.ndarray, np.ndarray, np.ndarray]]],
+    what: str,
+) -> dict[str, Any]:
+    """Per set and alteration (a picture turned, a face shaded: each gives the altered picture, its faces' boxes and
+    landmark centres): faces counted, recall by both criteria and false alarms per picture (IoU)."""
     metrics: dict[str, Any] = {}
     for name, images in sets.items():
         metrics[name] = {}
-        for degrees in ANGLES:
+        for key, alter in alterations.items():
             found = {criterion: 0 for criterion in CRITERIA}
             faces = alarms = 0
-            for image in tqdm(images, desc=f"{name} turned {degrees:+d}", unit="image"):
-                picture, boxes, centres = turned_picture(image, degrees)
+            for image in tqdm(images, desc=f"{name} {what} {key}", unit="image"):
+                picture, boxes, centres = alter(image)
                 detections = detector.detect(picture)
                 matches = {criterion: match(detections, boxes, centres, criterion) for criterion in CRITERIA}
                 for criterion, taken in matches.items():
                     found[criterion] += sum(m >= 0 for m in taken)
                 alarms += sum(m < 0 for m in matches["iou"])
                 faces += len(boxes)
-            metrics[name][f"{degrees:+d}"] = {
+            metrics[name][key] = {
                 "faces": faces,
                 **{f"recall_{c}": found[c] / faces if faces else float("nan") for c in CRITERIA},
                 "false_alarms_per_image_iou": alarms / len(images) if images else float("nan"),
             }
     return metrics
+
+
+def turned_metrics(detector: FaceDetector, sets: dict[str, list[AnnotatedImage]]) -> dict[str, Any]:
+    """``altered_metrics`` per turn of ``detection.turned.ANGLES`` (each picture turned in its plane; faces leaving
+    it not counted; the box rule applied to the turned points for IoU)."""
+    turns = {f"{degrees:+d}": functools.partial(turned_picture, degrees=degrees) for degrees in ANGLES}
+    return altered_metrics(detector, sets, turns, "turned")
+
+
+def backlit_metrics(detector: FaceDetector, sets: dict[str, list[AnnotatedImage]]) -> dict[str, Any]:
+    """``altered_metrics`` per shadow of ``detection.backlit.FACTORS`` (each face darkened in its picture)."""
+    shadows = {f"x{factor}": functools.partial(backlit_picture, factor=factor) for factor in BACKLIT_FACTORS}
+    return altered_metrics(detector, sets, shadows, "backlit")
 
 
 def faceless_false_alarms(detector: FaceDetector) -> dict[str, int]:
@@ -364,6 +385,8 @@ def evaluate_detector(
         "tiled_note": f"the part's wild photos tiled {TILE} px apiece into large pictures (a phone's group photo)",
         "turned": turned_metrics(detector, sets),
         "turned_note": "each picture turned about its centre (a tilted head); faces leaving it are not counted",
+        "backlit": backlit_metrics(detector, sets),
+        "backlit_note": "each face darkened to that share under a soft-edged ellipse (a face against a window)",
         "faceless": {"false_alarms": (alarms := faceless_false_alarms(detector)), "total": sum(alarms.values())},
         "ms_per_640x480_frame": frame_ms(detector),
         "frame": "skimage.data.astronaut() gray, 480x480, edge-padded to 640x480; median of 30 detect() calls",
@@ -399,6 +422,9 @@ def format_table(metrics: dict[str, Any]) -> str:
     for name, turns in metrics.get("turned", {}).items():
         parts = [f"{degrees} {m['recall_centre']:.3f}" for degrees, m in turns.items()]
         lines.append(f"{name} turned in the plane (degrees, recall by landmark centre): " + ", ".join(parts))
+    for name, shadows in metrics.get("backlit", {}).items():
+        parts = [f"{factor} {m['recall_iou']:.3f}" for factor, m in shadows.items()]
+        lines.append(f"{name} backlit (faces darkened, recall IoU >= 0.5): " + ", ".join(parts))
     faceless = metrics["faceless"]
     lines.append(f"faceless pictures: {faceless['total']} false alarms on {len(faceless['false_alarms'])}")
     lines.append(f"detection: {metrics['ms_per_640x480_frame']:.1f} ms per 640x480 frame (median)")

@@ -150,7 +150,7 @@ def card_measurements(
     return {
         "metrics": {
             key: metrics[key]
-            for key in ("part", "split", "sets", "tiled", "turned", "faceless", "ms_per_640x480_frame")
+            for key in ("part", "split", "sets", "tiled", "turned", "backlit", "faceless", "ms_per_640x480_frame")
         },
         "threshold": chosen["threshold"],
         "small_threshold": chosen["small_threshold"],

@@ -132,6 +132,8 @@ def test_cli_finds_most_big_helen_faces(tmp_path: Path, data_dir: Path, youtube_
     assert wild["recall_iou_by_source"] == {"helen": {"faces": len(helen), "recall": wild["recall_iou"]}}
     assert set(metrics["sets"]["youtube-faces"]["recall_iou_by_source"]) == {"youtube-faces"}
     assert metrics["ms_per_640x480_frame"] > 0
+    backlit = metrics["backlit"]["wild-faces-68"]
+    assert set(backlit) == {"x0.3", "x0.2"} and all(m["faces"] == len(helen) for m in backlit.values())
     table = pd.read_csv(out / "per_image.csv")
     assert len(table) == len(helen) + 4 and (out / "errors.png").stat().st_size > 0
 

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 import skimage.data
 
+from detection.backlit import backlit_picture
 from detection.choice import DETECTORS, get_detector
 from detection.cnn_config import DetectorConfig
 from detection.cnn_detector import RUNTIME_FILE, CNNFaceDetector, padded_picture, reading_scale
@@ -288,6 +289,20 @@ def test_a_picture_turned_in_its_plane_keeps_its_faces_landmarks(data_dir: Path)
     picture, boxes, centres = turned_picture(photo, 45)  # faces whose points leave the picture are not counted
     assert picture.shape == gray.shape and len(boxes) == len(centres) <= len(photo.landmarks)
     assert ((centres >= 0) & (centres < 512)).all()
+
+
+def test_a_backlit_picture_darkens_its_faces_and_nothing_far_from_them(data_dir: Path) -> None:
+    photo = next(p for p in select_part(load_wild_faces(data_dir), "val") if len(p.landmarks) == 1)
+    gray = photo.read()
+    picture, boxes, centres = backlit_picture(photo, 0.3)
+    np.testing.assert_array_equal(boxes, photo.boxes)
+    np.testing.assert_array_equal(centres, photo.centres)
+    for x, y in centres.astype(int):  # each face's middle lies in the full shadow
+        middle = (slice(y - 3, y + 4), slice(x - 3, x + 4))
+        assert picture[middle].mean() == pytest.approx(0.3 * gray[middle].mean(), abs=1.5)
+    (x, y, w, h), far = boxes[0], np.ones(gray.shape, bool)
+    far[max(0, int(y - h)) : int(y + 2 * h), max(0, int(x - w)) : int(x + 2 * w)] = False
+    assert np.array_equal(picture[far], gray[far])
 
 
 @shipped

@@ -145,7 +145,8 @@ def _remeasure(args: argparse.Namespace) -> int:
     from detection.export import remeasure_card
 
     card = remeasure_card(args.data, Path(args.out))
-    print(f"detector card re-measured (thresholds {card['threshold']:.3f} / {card['small_threshold']:.2f})")
+    thresholds = f"{card['threshold']:.3f} / {card['small_threshold']:.2f} / {card['turn_threshold']:.2f}"
+    print(f"detector card re-measured (thresholds {thresholds})")
     return 0
 
 

@@ -64,27 +64,46 @@ def choose_threshold(detector: CNNFaceDetector, images: list[AnnotatedImage]) ->
 
 def choose_thresholds(network_file: Path, images: list[AnnotatedImage]) -> dict[str, Any]:
     """The first reading's threshold by ``choose_threshold`` (read alone), then the lowest small-face threshold (a
-    grid of ``SMALL_STEP``) at which both readings together keep false alarms within ``FALSE_ALARM_SHARE``."""
-    chosen = choose_threshold(CNNFaceDetector(network_file, threshold=LOWEST_THRESHOLD, small_zoom=None), images)
-    detector = CNNFaceDetector(network_file, threshold=chosen["threshold"], small_threshold=LOWEST_THRESHOLD)
-    readings = [detector.readings(image.read()) for image in tqdm(images, desc="small-face readings")]
+    grid of ``SMALL_STEP``) at which it and the first reading keep false alarms within ``FALSE_ALARM_SHARE``, then
+    likewise the turned readings' threshold with both."""
+    alone = CNNFaceDetector(network_file, threshold=LOWEST_THRESHOLD, small_zoom=None, turn_degrees=None)
+    chosen = choose_threshold(alone, images)
+    detector = CNNFaceDetector(
+        network_file, threshold=chosen["threshold"], small_threshold=LOWEST_THRESHOLD, turn_threshold=LOWEST_THRESHOLD
+    )
+    readings = [detector.readings(image.read()) for image in tqdm(images, desc="small-face and turned readings")]
     unannotated = unannotated_faces(images)
-    allowed = int(FALSE_ALARM_SHARE * len(images))
-    for candidate in np.arange(LOWEST_THRESHOLD, 1.0, SMALL_STEP):
-        hits = false = 0
-        for image, (first, small), extra in zip(images, readings, unannotated, strict=True):
-            kept = small[1] >= candidate
-            found = as_detections(*merged_readings(first, (small[0][kept], small[1][kept]), detector.merge_iou))
-            hit, false_alarm = judge(found, match(found, image.boxes, image.centres, "iou"), extra)
-            hits, false = hits + int(hit.sum()), false + int(false_alarm.sum())
-        if false <= allowed:
-            break
     faces = sum(len(image.landmarks) for image in images)
+
+    def lowest(part: str, fixed: dict[str, float]) -> tuple[float, int, int]:
+        """The lowest grid threshold of ``part``'s reading at which false alarms stay within the share (the other
+        readings at their ``fixed`` thresholds), with the faces found and the false alarms there."""
+        allowed = int(FALSE_ALARM_SHARE * len(images))
+        for candidate in np.arange(LOWEST_THRESHOLD, 1.0, SMALL_STEP):
+            cut = {**fixed, part: candidate}
+            hits = false = 0
+            for image, read, extra in zip(images, readings, unannotated, strict=True):
+                kept = [read.first] + [
+                    (boxes[scores >= cut[name]], scores[scores >= cut[name]])
+                    for name, (boxes, scores) in (("small", read.small), ("turned", read.turned))
+                ]
+                found = as_detections(*merged_readings(*kept, merge_iou=detector.merge_iou))
+                hit, false_alarm = judge(found, match(found, image.boxes, image.centres, "iou"), extra)
+                hits, false = hits + int(hit.sum()), false + int(false_alarm.sum())
+            if false <= allowed:
+                break
+        return round(float(candidate), 2), hits, false
+
+    small, small_hits, small_false = lowest("small", {"turned": 1.0})
+    turn, turn_hits, turn_false = lowest("turned", {"small": small})
     return {
         **chosen,
-        "small_threshold": round(float(candidate), 2),
-        "validation_recall_both_readings": hits / max(1, faces),
-        "validation_false_alarms_both_readings": int(false),
+        "small_threshold": small,
+        "validation_recall_both_readings": small_hits / max(1, faces),
+        "validation_false_alarms_both_readings": small_false,
+        "turn_threshold": turn,
+        "validation_recall_all_readings": turn_hits / max(1, faces),
+        "validation_false_alarms_all_readings": turn_false,
     }
 
 
@@ -145,7 +164,12 @@ def card_measurements(
     """A card's thresholds, chosen on the run's validation images (``choose_thresholds``), and its held-out test
     measurements at them (``facexpr detect evaluate``'s files go to ``out_dir``)."""
     chosen = choose_thresholds(litert_file, validation_images(config, data_dir))
-    detector = CNNFaceDetector(litert_file, threshold=chosen["threshold"], small_threshold=chosen["small_threshold"])
+    detector = CNNFaceDetector(
+        litert_file,
+        threshold=chosen["threshold"],
+        small_threshold=chosen["small_threshold"],
+        turn_threshold=chosen["turn_threshold"],
+    )
     metrics = evaluate_detector(detector, data_dir, "test", out_dir)
     return {
         "metrics": {
@@ -154,6 +178,7 @@ def card_measurements(
         },
         "threshold": chosen["threshold"],
         "small_threshold": chosen["small_threshold"],
+        "turn_threshold": chosen["turn_threshold"],
         "threshold_choice": chosen,
     }
 

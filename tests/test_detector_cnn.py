@@ -20,6 +20,7 @@ from detection.cnn_detector import RUNTIME_FILE, CNNFaceDetector, padded_picture
 from detection.cnn_model import build_detector
 from detection.datasets import AnnotatedImage, landmark_box, load_wild_faces, load_youtube_frames
 from detection.detectors import box_iou
+from detection.evaluate import match
 from detection.heatmap import decode, drop_parts, encode
 from detection.losses import detection_loss
 from detection.split import select_part
@@ -228,9 +229,28 @@ def test_the_large_face_reading_finds_close_ups_one_reading_misses(data_dir: Pat
     names = {"helen_train_167671301_1.jpg", "helen_train_2104329024_1.jpg", "helen_train_2214566485_1.jpg"}
     close_ups = [p for p in select_part(load_wild_faces(data_dir), "val") if p.name in names]
     assert len(close_ups) == 3
-    assert _share_found(CNNFaceDetector(large_zoom=None), close_ups) == 0 < _share_found(CNNFaceDetector(), close_ups)
+    one_reading = CNNFaceDetector(large_zoom=None, turn_degrees=None)  # the turned readings, half as large, see them
+    assert _share_found(one_reading, close_ups) == 0 < _share_found(CNNFaceDetector(turn_degrees=None), close_ups)
     with pytest.raises(InvalidInputError, match="large_zoom"):
         CNNFaceDetector(large_zoom=1.5)
+
+
+@shipped
+def test_the_turned_readings_find_faces_tilted_35_degrees_the_upright_ones_miss(data_dir: Path) -> None:
+    names = {"helen_train_1167462532_1.jpg", "helen_train_118471529_1.jpg", "helen_train_121204156_1.jpg"}
+    portraits = [p for p in select_part(load_wild_faces(data_dir), "val") if p.name in names]
+    assert len(portraits) == 3
+    for detector, expected in ((CNNFaceDetector(turn_degrees=None), 0), (CNNFaceDetector(), 3)):
+        found = 0
+        for photo in portraits:
+            picture, boxes, centres = turned_picture(photo, 35)
+            found += sum(face >= 0 for face in match(detector.detect(picture), boxes, centres, "centre"))
+        assert found == expected
+    sample = cv2.cvtColor(sample_photo(), cv2.COLOR_RGB2GRAY)
+    upright = CNNFaceDetector(turn_degrees=None).detect(sample)
+    assert [d.box for d in CNNFaceDetector().detect(sample)] == [d.box for d in upright]  # its upright reading's box
+    with pytest.raises(InvalidInputError, match="turn_degrees"):
+        CNNFaceDetector(turn_degrees=90)
 
 
 @shipped

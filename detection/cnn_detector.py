@@ -45,6 +45,8 @@ SMALL_FACE = 64
 CANDIDATE_THRESHOLD = 0.2
 PATCH_SIDE = 64
 MAX_CANDIDATES = 32
+#: Patches are read in batches of a multiple of this many (blank ones added): 8 batch shapes at most.
+PATCH_BATCH = 4
 #: The whole picture is read a second time this much smaller for faces of at least ``LARGE_FACE`` pixels (at the
 #: first reading's scale): the network learnt faces up to 300 px in 320 px pictures, and a close-up face that fills
 #: a photo or a webcam frame scores below the threshold (validation wild faces found 93 -> 97 of 101, no more false
@@ -280,7 +282,7 @@ class CNNFaceDetector(FaceDetector):
         patches = np.stack(
             [square_patch(gray, corner / factor, self.patch_side / factor, side, fill) for corner in corners]
         )
-        bucket = 1 << (len(patches) - 1).bit_length()  # batch sizes in powers of two: few shapes to allocate for
+        bucket = -(-len(patches) // PATCH_BATCH) * PATCH_BATCH  # batch sizes in steps: few shapes to allocate for
         padded = np.concatenate([patches, np.zeros((bucket - len(patches), side, side), patches.dtype)])
         cells = self.network(padded[..., None].astype(np.float32))[: len(patches)]
         stride = side // cells.shape[1]

@@ -19,7 +19,7 @@ from facexpr.quiet import stderr_silenced
 THREADS = min(4, os.cpu_count() or 1)
 #: Input shapes each network keeps an allocated interpreter for: re-allocating for a new shape costs about 4-10 ms
 #: (XNNPACK repacks the weights), as much as the detector's own reading of a 640x480 frame.
-KEPT_SHAPES = 8
+KEPT_SHAPES = 16
 #: How a LiteRT file holds its weights: ``int8`` (dynamic-range quantization: int8 weights, activations quantized on
 #: the fly) or ``float32`` as trained. The expression and keypoint networks read 3-5x faster from int8 files here.
 LITERT_WEIGHTS = ("int8", "float32")

@@ -156,9 +156,11 @@ class CNNFaceDetector(FaceDetector):
             raise InvalidInputError(f"turn_degrees must lie in (0, 90) (or be None), not {turn_degrees}")
         shipped, shipped_small, shipped_turn = shipped_thresholds()
         self.threshold = shipped if threshold is None else threshold
-        # a threshold given alone serves every reading
-        self.small_threshold = small_threshold or (shipped_small if threshold is None else threshold)
-        self.turn_threshold = turn_threshold or (shipped_turn if threshold is None else threshold)
+        if small_threshold is None:  # a threshold given alone serves every reading
+            small_threshold = shipped_small if threshold is None else threshold
+        if turn_threshold is None:
+            turn_threshold = shipped_turn if threshold is None else threshold
+        self.small_threshold, self.turn_threshold = small_threshold, turn_threshold
         self.turn_degrees = turn_degrees
         self.min_side, self.max_side, self.merge_iou, self.min_size = min_side, max_side, merge_iou, min_size
         self.small_zoom, self.large_zoom = small_zoom, large_zoom

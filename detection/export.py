@@ -94,7 +94,7 @@ def choose_thresholds(network_file: Path, images: list[AnnotatedImage]) -> dict[
                 break
         return round(float(candidate), 2), hits, false
 
-    small, small_hits, small_false = lowest("small", {"turned": 1.0})
+    small, small_hits, small_false = lowest("small", {"turned": np.inf})  # the turned readings left out
     turn, turn_hits, turn_false = lowest("turned", {"small": small})
     return {
         **chosen,

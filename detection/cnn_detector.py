@@ -79,11 +79,12 @@ Boxes = tuple[np.ndarray, np.ndarray]  # square boxes (N, 4: x, y, side, side) i
 
 class Readings(NamedTuple):
     """The faces of one picture's readings, unmerged, in its pixels: the whole picture (and its large-face
-    readings), the small-face patches, and the picture turned both ways."""
+    readings), the small-face patches, and the picture turned both ways (with the turn that found each face)."""
 
     first: Boxes
     small: Boxes
     turned: Boxes
+    turned_angles: np.ndarray  # (N,) degrees, one per turned face
 
 
 NO_BOXES: Boxes = (np.zeros((0, 4)), np.zeros(0))
@@ -195,10 +196,13 @@ class CNNFaceDetector(FaceDetector):
             raise InvalidInputError(f"detect expects a 2-D uint8 gray image, got shape {gray.shape} {gray.dtype}")
         if min(gray.shape) < 8:
             return []
-        boxes, scores = merged_readings(*self.readings(gray), merge_iou=self.merge_iou)
+        read = self.readings(gray)
+        boxes, scores = merged_readings(read.first, read.small, read.turned, merge_iou=self.merge_iou)
+        angles = turns_of(boxes, read.turned[0], read.turned_angles)
         sides = boxes[:, 2]
         keep = (sides >= min_size) & ((sides <= max_size) if max_size else True)
-        return sorted(as_detections(boxes[keep], scores[keep]), key=lambda d: d.box[2] * d.box[3], reverse=True)
+        found = as_detections(boxes[keep], scores[keep], angles[keep])
+        return sorted(found, key=lambda d: d.box[2] * d.box[3], reverse=True)
 
     def readings(self, gray: np.ndarray) -> Readings:
         """The faces of the whole-picture readings (above ``threshold``), of the small-face reading (above
@@ -218,20 +222,21 @@ class CNNFaceDetector(FaceDetector):
         boxes, scores = self._decode(padded_picture(picture), self.threshold if zoom is None else CANDIDATE_THRESHOLD)
         passed = scores >= self.threshold
         first = self._with_large_faces(picture, (boxes[passed], scores[passed]))
-        turned = self._turned_faces(picture)
-        first, turned = (first[0] / factor, first[1]), (turned[0] / factor, turned[1])
+        turned_boxes, turned_scores, angles = self._turned_faces(picture)
+        first, turned = (first[0] / factor, first[1]), (turned_boxes / factor, turned_scores)
         if zoom is None:
-            return Readings(first, NO_BOXES, turned)
+            return Readings(first, NO_BOXES, turned, angles)
         candidates = boxes[boxes[:, 2] < self.small_face][:MAX_CANDIDATES]  # decode gives them highest score first
         small_boxes, small_scores = self._read_patches(gray, factor, candidates, zoom, int(picture.mean()))
-        return Readings(first, (small_boxes / factor, small_scores), turned)
+        return Readings(first, (small_boxes / factor, small_scores), turned, angles)
 
-    def _turned_faces(self, picture: np.ndarray) -> Boxes:
+    def _turned_faces(self, picture: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The faces (in ``picture``'s pixels) found in ``picture`` read ``TURN_ZOOM`` times as large and turned by
         +- ``turn_degrees`` about its centre (the corners that leave it are not read: the upright readings cover
-        them), both turns in one call; boxes stay upright squares about the faces' centres turned back."""
+        them), both turns in one call: boxes (upright squares about the faces' centres turned back), scores, and
+        the turn that found each."""
         if self.turn_degrees is None or min(picture.shape) * TURN_ZOOM < SIDE_MULTIPLE / 2:
-            return NO_BOXES
+            return *NO_BOXES, np.zeros(0)
         reading = cv2.resize(picture, None, fx=TURN_ZOOM, fy=TURN_ZOOM, interpolation=cv2.INTER_AREA)
         height, width = reading.shape
         centre = (width / 2.0, height / 2.0)
@@ -245,14 +250,15 @@ class CNNFaceDetector(FaceDetector):
         ]
         cells = self.network(np.stack(canvases)[..., None].astype(np.float32))
         stride = canvases[0].shape[0] // cells.shape[1]
-        found, found_scores = [], []
-        for turn, turn_cells in zip(turns, cells, strict=True):
+        found, found_scores, angles = [], [], []
+        for degrees, turn, turn_cells in zip((self.turn_degrees, -self.turn_degrees), turns, cells, strict=True):
             boxes, scores = decode(turn_cells, self.turn_threshold, self.merge_iou, stride=stride)
             centres = (boxes[:, :2] + boxes[:, 2:] / 2.0 - turn[:, 2]) @ np.linalg.inv(turn[:, :2]).T
             sides = boxes[:, 2:3]
             found.append(np.hstack([centres - sides / 2.0, sides, sides]) / TURN_ZOOM)
             found_scores.append(scores)
-        return np.vstack(found), np.concatenate(found_scores)
+            angles.append(np.full(len(scores), degrees))
+        return np.vstack(found), np.concatenate(found_scores), np.concatenate(angles)
 
     def _with_large_faces(self, picture: np.ndarray, first: Boxes) -> Boxes:
         """``first`` (faces in ``picture``'s pixels) and the faces of at least ``LARGE_FACE`` pixels (at the scale
@@ -322,10 +328,18 @@ def _method(factor: float) -> int:
     return cv2.INTER_AREA if factor < 1.0 else cv2.INTER_LINEAR
 
 
-def as_detections(boxes: np.ndarray, scores: np.ndarray) -> list[Detection]:
-    """Boxes and scores as ``Detection``s (whole-pixel boxes)."""
+def turns_of(boxes: np.ndarray, turned: np.ndarray, angles: np.ndarray) -> np.ndarray:
+    """Per box, the turn of the turned reading it is (the merge keeps boxes as they were read), else 0."""
+    same = np.all(boxes[:, None, :] == turned[None, :, :], axis=2)  # (boxes, turned faces)
+    return np.where(same.any(axis=1), angles[same.argmax(axis=1)] if len(angles) else 0.0, 0.0)
+
+
+def as_detections(boxes: np.ndarray, scores: np.ndarray, angles: np.ndarray | None = None) -> list[Detection]:
+    """Boxes, scores (and the turns that set the faces upright, else 0) as ``Detection``s (whole-pixel boxes)."""
+    angles = np.zeros(len(scores)) if angles is None else angles
     return [
-        Detection(tuple(int(round(v)) for v in box), float(score)) for box, score in zip(boxes, scores, strict=True)
+        Detection(tuple(int(round(v)) for v in box), float(score), float(angle))
+        for box, score, angle in zip(boxes, scores, angles, strict=True)
     ]
 
 

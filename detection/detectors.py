@@ -18,10 +18,13 @@ NEAR_SIZE_RATIO = 1.3
 
 @dataclass(frozen=True)
 class Detection:
-    """One detected face: ``box`` is (x, y, w, h) in image pixels, ``score`` the detector's confidence."""
+    """One detected face: ``box`` is (x, y, w, h) in image pixels, ``score`` the detector's confidence, ``angle`` the
+    turn (degrees, counter-clockwise, as ``cv2.getRotationMatrix2D``) that sets the face upright: 0 unless the
+    detector found it in a turned reading."""
 
     box: tuple[int, int, int, int]
     score: float
+    angle: float = 0.0
 
 
 class FaceDetector(ABC):
@@ -147,7 +150,7 @@ def around(gray: np.ndarray, box: Box, margin: float) -> tuple[int, int, np.ndar
 def shifted(detection: Detection, dx: int, dy: int) -> Detection:
     """A detection moved by (dx, dy) pixels: from a region's coordinates to the image's."""
     x, y, w, h = detection.box
-    return Detection((x + dx, y + dy, w, h), detection.score)
+    return Detection((x + dx, y + dy, w, h), detection.score, detection.angle)
 
 
 def box_iou(a: Box, b: Box) -> float:

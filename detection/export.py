@@ -83,7 +83,7 @@ def choose_thresholds(network_file: Path, images: list[AnnotatedImage]) -> dict[
             cut = {**fixed, part: candidate}
             hits = false = 0
             for image, read, extra in zip(images, readings, unannotated, strict=True):
-                kept = [read.first] + [
+                kept = [read.first] + [  # the turns are not needed to count
                     (boxes[scores >= cut[name]], scores[scores >= cut[name]])
                     for name, (boxes, scores) in (("small", read.small), ("turned", read.turned))
                 ]

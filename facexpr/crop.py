@@ -50,6 +50,25 @@ class CropTransform:
 
 
 @dataclass(frozen=True)
+class TurnedCropTransform:
+    """Maps points between image pixels and the pixels of a crop cut from the picture turned about the crop's centre
+    (a tilted face set upright): ``turn`` (2x3) takes image points to the turned picture's, ``square`` those to the
+    crop's."""
+
+    square: CropTransform
+    turn: np.ndarray
+
+    def to_crop(self, points: np.ndarray) -> np.ndarray:
+        """Image coordinates (..., 2) to crop coordinates."""
+        return self.square.to_crop(np.asarray(points, np.float64) @ self.turn[:, :2].T + self.turn[:, 2])
+
+    def to_image(self, points: np.ndarray) -> np.ndarray:
+        """Crop coordinates (..., 2) to image coordinates."""
+        turned = self.square.to_image(points).astype(np.float64) - self.turn[:, 2]
+        return (turned @ np.linalg.inv(self.turn[:, :2]).T).astype(np.float32)
+
+
+@dataclass(frozen=True)
 class CropRule:
     """Detector box to square face crop: ``scale`` times the box side, ``size`` pixels out."""
 
@@ -68,10 +87,25 @@ class CropRule:
         y0 = int(round(cy - side / 2.0))
         return CropTransform(x0, y0, side, int(round(self.size * context)))
 
-    def crop(self, gray: np.ndarray, box: Box, context: float = 1.0) -> tuple[np.ndarray, CropTransform]:
-        """The ``size x size`` (times ``context``) uint8 crop of a 2-D gray image and its transform."""
+    def crop(
+        self, gray: np.ndarray, box: Box, context: float = 1.0, angle: float = 0.0
+    ) -> tuple[np.ndarray, CropTransform | TurnedCropTransform]:
+        """The ``size x size`` (times ``context``) uint8 crop of a 2-D gray image and its transform; with ``angle``
+        (degrees, counter-clockwise as ``cv2.getRotationMatrix2D``), cut from the picture turned that much about the
+        crop's centre: the region around it is turned at full resolution, then cut and resized as usual."""
         t = self.transform(box, context)
-        return cut_and_resize(gray, t), t
+        if not angle:
+            return cut_and_resize(gray, t), t
+        reach = int(np.ceil(t.side / np.sqrt(2.0))) + 1  # half the side of a square that holds the crop turned
+        centre = (t.x0 + t.side // 2, t.y0 + t.side // 2)
+        region = CropTransform(centre[0] - reach, centre[1] - reach, 2 * reach, 2 * reach)
+        local = cv2.getRotationMatrix2D((float(reach), float(reach)), angle, 1.0)
+        turned = cv2.warpAffine(
+            cut_and_resize(gray, region), local, (2 * reach, 2 * reach), borderMode=cv2.BORDER_REPLICATE
+        )
+        square = CropTransform(t.x0 - region.x0, t.y0 - region.y0, t.side, t.size)
+        turn = np.hstack([local[:, :2], local[:, 2:] - local[:, :2] @ [[region.x0], [region.y0]]])
+        return cut_and_resize(turned, square), TurnedCropTransform(square, turn)
 
 
 def cut_and_resize(gray: np.ndarray, t: CropTransform) -> np.ndarray:

@@ -16,12 +16,14 @@ from detection.choice import DEFAULT_DETECTOR, get_detector
 from detection.detectors import Detection, FaceDetector
 from expressions.inference import ExpressionModel
 from facexpr.alignment import align_faces
-from facexpr.crop import EXPRESSION_CROP, KEYPOINT_CROP, Box, CropTransform, resized_points
+from facexpr.crop import EXPRESSION_CROP, KEYPOINT_CROP, CropTransform, TurnedCropTransform, resized_points
 from facexpr.exposure import dull_levels, stretch_dull
 from facexpr.grain import smooth_grain
 from keypoints.crops import CONTEXT
 from keypoints.inference import KeypointModel
 from pipeline.faces import Face
+
+Transform = CropTransform | TurnedCropTransform  # a keypoint crop's pixels to the picture's
 
 
 class Annotator:
@@ -85,7 +87,7 @@ class FaceCrops:
     (48x48)."""
 
     keypoint: np.ndarray  # (N, 96, 96)
-    transforms: list[CropTransform]
+    transforms: list[Transform]
     context: np.ndarray  # (N, 144, 144)
     expression: np.ndarray  # (N, 48, 48)
 
@@ -114,17 +116,19 @@ def aligned_crops(expression_crops: np.ndarray, eyes: np.ndarray) -> np.ndarray:
 
 def face_crops(gray: np.ndarray, detections: list[Detection]) -> FaceCrops:
     """Each detected face's crops for both networks, cut from a 2-D gray picture by the crop rules (``one_face``)."""
-    keypoint, transforms, context, expression = zip(*(one_face(gray, d.box) for d in detections), strict=True)
+    keypoint, transforms, context, expression = zip(*(one_face(gray, d) for d in detections), strict=True)
     return FaceCrops(np.stack(keypoint), list(transforms), np.stack(context), np.stack(expression))
 
 
-def one_face(gray: np.ndarray, box: Box) -> tuple[np.ndarray, CropTransform, np.ndarray, np.ndarray]:
-    """One face's keypoint crop and its transform, its context crop and its expression crop; a dull face (its
-    keypoint crop's grey levels spanning under ``MIN_SPAN``: backlit, in shadow, in a picture that is not dull
-    itself) stretched in all three by the keypoint crop's levels (``facexpr.exposure.dull_levels``)."""
-    keypoint, transform = KEYPOINT_CROP.crop(gray, box)
-    context = KEYPOINT_CROP.crop(gray, box, context=CONTEXT)[0]
-    expression = EXPRESSION_CROP.crop(gray, box)[0]
+def one_face(gray: np.ndarray, detection: Detection) -> tuple[np.ndarray, Transform, np.ndarray, np.ndarray]:
+    """One face's keypoint crop and its transform, its context crop and its expression crop, cut upright (a face
+    found in a turned reading from the picture turned by its ``angle``); a dull face (its keypoint crop's grey
+    levels spanning under ``MIN_SPAN``: backlit, in shadow, in a picture that is not dull itself) stretched in all
+    three by the keypoint crop's levels (``facexpr.exposure.dull_levels``)."""
+    box, angle = detection.box, detection.angle
+    keypoint, transform = KEYPOINT_CROP.crop(gray, box, angle=angle)
+    context = KEYPOINT_CROP.crop(gray, box, context=CONTEXT, angle=angle)[0]
+    expression = EXPRESSION_CROP.crop(gray, box, angle=angle)[0]
     levels = dull_levels(keypoint)
     if levels is not None:
         keypoint, context, expression = (cv2.LUT(crop, levels) for crop in (keypoint, context, expression))

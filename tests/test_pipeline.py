@@ -13,6 +13,7 @@ import pytest
 from PIL import ExifTags, Image
 
 import keypoints
+from detection.detectors import Detection
 from expressions.config import ExpressionConfig
 from expressions.inference import ExpressionModel
 from expressions.model import build_model
@@ -407,3 +408,20 @@ def test_bench_command_prints_and_writes_its_figures(tmp_path: Path, capsys: pyt
     timings = [value for key, value in figures.items() if key.endswith(("_ms", "video_fps_detect_every_1"))]
     assert len(timings) == 10 and all(value > 0 for value in timings) and "prepare_picture_median_ms" in figures
     assert figures["machine"]["cpu_count"] == figures["cpu_cores"]
+
+
+def test_a_face_tilted_40_degrees_is_found_turned_and_read_upright(annotator: Annotator) -> None:
+    photo = sample_photo()
+    clean = annotate(photo, annotator=annotator).faces[0]
+    x, y, w, h = clean.box
+    turn = cv2.getRotationMatrix2D((x + w / 2, y + h / 2), 40, 1.0)
+    gray = cv2.cvtColor(cv2.warpAffine(photo, turn, (512, 512), borderMode=cv2.BORDER_REPLICATE), cv2.COLOR_BGR2GRAY)
+    truth = clean.keypoints @ turn[:, :2].T + turn[:, 2]  # the upright photo's points, turned with it
+    found = annotator.detector.detect(gray)
+    assert len(found) == 1 and found[0].angle == -30.0  # the reading turned back 30 degrees found it
+    upright, turned = (
+        annotator.faces_of([d], face_crops(gray, [d]))[0] for d in (found[0], Detection(found[0].box, found[0].score))
+    )
+    assert np.abs(upright.keypoints - truth).mean() < 0.7 < np.abs(turned.keypoints - truth).mean()
+    assert np.abs(upright.keypoints - truth).max() < 2.0 < np.abs(turned.keypoints - truth).max()
+    assert upright.label == clean.label

@@ -16,6 +16,7 @@ import numpy as np
 
 from detection.detectors import Detection, FaceDetector
 from detection.heatmap import decode, drop_parts, merge_boxes
+from facexpr.affine import moved_back
 from facexpr.errors import InvalidInputError
 from facexpr.networks import Network, read_network
 
@@ -253,7 +254,7 @@ class CNNFaceDetector(FaceDetector):
         found, found_scores, angles = [], [], []
         for degrees, turn, turn_cells in zip((self.turn_degrees, -self.turn_degrees), turns, cells, strict=True):
             boxes, scores = decode(turn_cells, self.turn_threshold, self.merge_iou, stride=stride)
-            centres = (boxes[:, :2] + boxes[:, 2:] / 2.0 - turn[:, 2]) @ np.linalg.inv(turn[:, :2]).T
+            centres = moved_back(turn, boxes[:, :2] + boxes[:, 2:] / 2.0)
             sides = boxes[:, 2:3]
             found.append(np.hstack([centres - sides / 2.0, sides, sides]) / TURN_ZOOM)
             found_scores.append(scores)

@@ -16,6 +16,7 @@ from detection.datasets import BOX_SCALE, BOX_Y_SHIFT, INNER_POINTS, AnnotatedIm
 from detection.detectors import box_contains, box_iou
 from detection.heatmap import encode
 from detection.mtcnn_detector import MTCNNFaceDetector
+from facexpr.affine import moved_points
 from facexpr.atomic import write_text
 from facexpr.datadir import cache_dir
 from facexpr.photometric import Photometric
@@ -95,7 +96,7 @@ def shaded(picture: np.ndarray, boxes: np.ndarray, rng: np.random.Generator) -> 
 def moved_boxes(boxes: np.ndarray, matrix: np.ndarray, zoom: float) -> np.ndarray:
     """Square boxes after the similarity ``matrix`` (its zoom ``zoom``): centres moved, sides scaled."""
     centres = boxes[:, :2] + boxes[:, 2:] / 2.0
-    moved = centres @ matrix[:, :2].T + matrix[:, 2]
+    moved = moved_points(matrix, centres)
     sides = boxes[:, 2:3] * zoom
     return np.hstack([moved - sides / 2.0, sides, sides])
 

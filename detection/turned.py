@@ -7,6 +7,7 @@ import cv2
 import numpy as np
 
 from detection.datasets import AnnotatedImage, landmark_box
+from facexpr.affine import moved_points
 
 #: Turns (degrees, counter-clockwise) the evaluation reads each picture at.
 ANGLES = (30, -30, 45, -45)
@@ -19,7 +20,7 @@ def turned_picture(image: AnnotatedImage, degrees: float) -> tuple[np.ndarray, n
     height, width = gray.shape
     matrix = cv2.getRotationMatrix2D(((width - 1) / 2.0, (height - 1) / 2.0), degrees, 1.0)
     turned = cv2.warpAffine(gray, matrix, (width, height), borderMode=cv2.BORDER_REPLICATE)
-    points = image.landmarks @ matrix[:, :2].T + matrix[:, 2]
+    points = moved_points(matrix, image.landmarks)
     inside = ((points >= 0) & (points < [width, height])).all(axis=(1, 2))
     kept = points[inside]
     boxes = np.array([landmark_box(face) for face in kept], dtype=np.float64).reshape(-1, 4)

@@ -1,4 +1,5 @@
-"""Similarity transforms between square images (rotation, scale, shift about the centre) for augmentation."""
+"""Similarity transforms between square images (rotation, scale, shift about the centre) for augmentation, and
+points moved by a 2x3 matrix."""
 
 from __future__ import annotations
 
@@ -14,3 +15,13 @@ def similarity_matrix(
     matrix = cv2.getRotationMatrix2D(((src_size - 1) / 2.0, (src_size - 1) / 2.0), angle_deg, scale)
     matrix[:, 2] += (dst_size - src_size) / 2.0 + np.asarray(shift, dtype=np.float64)
     return matrix
+
+
+def moved_points(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Points (..., 2) moved by a 2x3 affine ``matrix`` (as ``cv2.warpAffine`` moves pixels), in float64."""
+    return np.asarray(points, np.float64) @ matrix[:, :2].T + matrix[:, 2]
+
+
+def moved_back(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Points (..., 2) that ``matrix`` (2x3) moved, back where they were (``cv2.invertAffineTransform``)."""
+    return moved_points(cv2.invertAffineTransform(matrix), points)

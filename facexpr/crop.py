@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from facexpr.affine import moved_back, moved_points
+
 Box = tuple[float, float, float, float]  # x, y, w, h in image pixels
 
 
@@ -60,12 +62,11 @@ class TurnedCropTransform:
 
     def to_crop(self, points: np.ndarray) -> np.ndarray:
         """Image coordinates (..., 2) to crop coordinates."""
-        return self.square.to_crop(np.asarray(points, np.float64) @ self.turn[:, :2].T + self.turn[:, 2])
+        return self.square.to_crop(moved_points(self.turn, points))
 
     def to_image(self, points: np.ndarray) -> np.ndarray:
         """Crop coordinates (..., 2) to image coordinates."""
-        turned = self.square.to_image(points).astype(np.float64) - self.turn[:, 2]
-        return (turned @ np.linalg.inv(self.turn[:, :2]).T).astype(np.float32)
+        return moved_back(self.turn, self.square.to_image(points)).astype(np.float32)
 
 
 @dataclass(frozen=True)
